@@ -1,0 +1,60 @@
+# Lightbox — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test install install-test services db lint check bench clean
+
+## Install everything, load the demo catalog and run web + worker + sweeper.
+run: install services db
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py load_demo
+	bin/run
+
+## Run the whole test suite (what CI runs).
+test: install install-test services lint check
+	$(PY) -m pytest
+
+install: $(STAMP)
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Lightbox needs Python 3.11"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) manage.py provision_model
+	@# pymatting (a rembg dependency) JIT-compiles on first import; pay it once here.
+	$(PY) -c 'import rembg'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## Headless Chromium from Debian's package for the browser tests.
+install-test:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+services:
+	bin/ensure-services
+
+db: install services
+	$(PY) manage.py ensure_database
+	$(PY) manage.py migrate --noinput -v0
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: install
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=lightbox.example.com \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+bench: install services db
+	$(PY) bench/worker_model.py
+
+clean:
+	rm -rf $(VENV) var/static

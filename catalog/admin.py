@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from catalog.models import (
+    ImageVersion,
+    MarketplaceProfile,
+    Product,
+    Rendition,
+    ReviewDecision,
+    SourceImage,
+    UploadBatch,
+)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "title", "brand", "category", "updated_at"]
+    list_filter = ["brand", "category"]
+    search_fields = ["sku", "title", "asin", "ean", "upc"]
+
+
+@admin.register(UploadBatch)
+class UploadBatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "source",
+        "priority",
+        "file_count",
+        "rejected_count",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["source", "priority"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(SourceImage)
+class SourceImageAdmin(admin.ModelAdmin):
+    list_display = ["product", "role", "position", "format", "width", "height", "uploaded_at"]
+    list_filter = ["role", "format"]
+    search_fields = ["product__sku", "original_filename", "sha256"]
+    raw_id_fields = ["product", "batch"]
+    readonly_fields = ["sha256", "file", "byte_size", "width", "height", "format", "uploaded_at"]
+
+
+@admin.register(ImageVersion)
+class ImageVersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "score", "priority", "queued_at", "published_at"]
+    list_filter = ["status", "priority", "compute_device"]
+    search_fields = ["source__product__sku"]
+    raw_id_fields = ["source", "parent", "reviewed_by"]
+    # State changes go through the transition methods, never through a form.
+    readonly_fields = [
+        "status",
+        "queued_at",
+        "started_at",
+        "scored_at",
+        "reviewed_at",
+        "published_at",
+        "failed_at",
+        "attempts",
+        "timings_ms",
+        "compute_seconds",
+    ]
+
+
+@admin.register(MarketplaceProfile)
+class MarketplaceProfileAdmin(admin.ModelAdmin):
+    list_display = ["name", "channel", "role", "canvas_width", "canvas_height", "output_format", "enabled"]
+    list_filter = ["channel", "enabled", "output_format"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(Rendition)
+class RenditionAdmin(admin.ModelAdmin):
+    list_display = ["version", "profile", "format", "width", "height", "byte_size", "compliance_passed"]
+    list_filter = ["profile", "compliance_passed", "format"]
+    raw_id_fields = ["version"]
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(admin.ModelAdmin):
+    list_display = ["version", "action", "reason", "reviewer", "decided_at"]
+    list_filter = ["action"]
+    raw_id_fields = ["version"]

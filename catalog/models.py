@@ -1,0 +1,669 @@
+"""The catalog's domain: products, their photos, processed versions and renditions.
+
+An ImageVersion moves through the lifecycle in DESIGN.md only through its
+transition methods. Each one is a single conditional UPDATE, so a job that runs
+twice or a reviewer who double-clicks changes the row once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Func, Q, Value
+from django.db.models.lookups import Exact
+from django.utils import timezone
+
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+sku_validator = RegexValidator(
+    SKU_PATTERN,
+    "A SKU is 1–64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
+)
+
+
+class Priority(models.IntegerChoices):
+    """Batch priority. The value orders the review queue; `queue_name` picks the RQ queue."""
+
+    HIGH = 0, "Launch"
+    NORMAL = 1, "Normal"
+    LOW = 2, "Back-catalog"
+
+    @property
+    def queue_name(self) -> str:
+        return {Priority.HIGH: "high", Priority.NORMAL: "default", Priority.LOW: "low"}[self]
+
+
+class Product(models.Model):
+    sku = models.CharField("SKU", max_length=64, validators=[sku_validator])
+    title = models.CharField(max_length=255)
+    brand = models.CharField(max_length=120, blank=True)
+    category = models.CharField(max_length=120, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    # Marketplace identifiers used by exports (Amazon names files by one of them).
+    asin = models.CharField("ASIN", max_length=10, blank=True)
+    ean = models.CharField("EAN", max_length=14, blank=True)
+    upc = models.CharField("UPC", max_length=12, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sku"]
+        permissions = [
+            ("upload_images", "Can upload product photos"),
+            ("export_catalog", "Can run and download exports"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sku"],
+                name="catalog_product_sku_unique",
+                violation_error_message="A product with this SKU already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(sku__regex=SKU_PATTERN),
+                name="catalog_product_sku_format",
+                violation_error_message=sku_validator.message,
+            ),
+            models.CheckConstraint(
+                condition=~Q(title=""),
+                name="catalog_product_title_not_empty",
+                violation_error_message="A product needs a title.",
+            ),
+            models.CheckConstraint(
+                condition=Exact(
+                    Func(F("attributes"), function="jsonb_typeof", output_field=models.CharField()),
+                    Value("object"),
+                ),
+                name="catalog_product_attributes_object",
+                violation_error_message="Attributes must be an object, not a list.",
+            ),
+        ]
+        indexes = [
+            # Product list filters: brand and category facets.
+            models.Index(fields=["brand", "sku"], name="catalog_product_brand_idx"),
+            models.Index(fields=["category", "sku"], name="catalog_product_category_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} — {self.title}"
+
+
+class UploadBatch(models.Model):
+    class Source(models.TextChoices):
+        BROWSER = "browser", "Browser upload"
+        ZIP = "zip", "ZIP archive"
+        API = "api", "API"
+        DEMO = "demo", "Demo catalog"
+        CLI = "cli", "Command line"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="upload_batches",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.BROWSER)
+    file_count = models.PositiveIntegerField(default=0, help_text="Files received in the upload.")
+    rejected_count = models.PositiveIntegerField(
+        default=0, help_text="Files refused at upload (not images, duplicates, unreadable)."
+    )
+    errors = models.JSONField(default=list, blank=True, help_text="Per-file upload errors: [{file, reason}].")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "upload batches"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rejected_count__lte=F("file_count")),
+                name="catalog_uploadbatch_rejected_within_files",
+                violation_error_message="A batch cannot reject more files than it received.",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=Priority.values),
+                name="catalog_uploadbatch_priority_valid",
+                violation_error_message="Unknown priority.",
+            ),
+        ]
+        indexes = [
+            # Batch list, newest first.
+            models.Index(fields=["-created_at"], name="catalog_batch_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"Batch {str(self.id)[:8]}"
+
+
+def source_upload_to(instance: SourceImage, filename: str) -> str:
+    # Named by content hash, never by the uploader's file name.
+    extension = {
+        "JPEG": "jpg",
+        "PNG": "png",
+        "WEBP": "webp",
+        "GIF": "gif",
+        "TIFF": "tif",
+        "HEIF": "heic",
+        "AVIF": "avif",
+        "BMP": "bmp",
+    }.get(instance.format, "bin")
+    return f"sources/{instance.sha256[:2]}/{instance.sha256}.{extension}"
+
+
+class SourceRole(models.TextChoices):
+    MAIN = "main", "Main"
+    ALTERNATE = "alternate", "Alternate"
+    SWATCH = "swatch", "Swatch"
+
+
+class SourceImage(models.Model):
+    """An uploaded original. The file is kept byte for byte and never modified."""
+
+    Role = SourceRole
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="source_images")
+    batch = models.ForeignKey(
+        UploadBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="source_images"
+    )
+    file = models.FileField(upload_to=source_upload_to, max_length=255)
+    original_filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    perceptual_hash = models.CharField(max_length=16, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=16)
+    byte_size = models.PositiveBigIntegerField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MAIN)
+    position = models.PositiveSmallIntegerField(default=1)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["product", "position", "uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "sha256"],
+                name="catalog_sourceimage_unique_bytes_per_product",
+                violation_error_message="This exact photo is already attached to the product.",
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"),
+                name="catalog_sourceimage_sha256_hex",
+                violation_error_message="sha256 must be 64 lowercase hex digits.",
+            ),
+            models.CheckConstraint(
+                condition=Q(width__gt=0, height__gt=0, byte_size__gt=0),
+                name="catalog_sourceimage_dimensions_positive",
+                violation_error_message="A source image has positive dimensions and size.",
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1),
+                name="catalog_sourceimage_position_from_one",
+                violation_error_message="Image positions start at 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=SourceRole.values),
+                name="catalog_sourceimage_role_valid",
+                violation_error_message="Unknown image role.",
+            ),
+        ]
+        indexes = [
+            # Duplicate detection across products: same bytes anywhere in the catalog.
+            models.Index(fields=["sha256"], name="catalog_source_sha256_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} #{self.position} ({self.role})"
+
+
+class InvalidTransition(Exception):
+    """A lifecycle transition that is not allowed from the version's current state."""
+
+
+class VersionStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    FLAGGED = "flagged", "Flagged for review"
+    RENDERING = "rendering", "Rendering"
+    PUBLISHED = "published", "Published"
+    REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
+    FAILED = "failed", "Failed"
+
+
+class ImageVersion(models.Model):
+    """One run of the pipeline over a source image, with its decision and timings."""
+
+    Status = VersionStatus
+
+    # Named groups of states, reused by guards, the sweeper and the dashboard.
+    ACTIVE_STATES: ClassVar[tuple[str, ...]] = (Status.QUEUED, Status.PROCESSING, Status.RENDERING)
+    REVIEWABLE_STATES: ClassVar[tuple[str, ...]] = (Status.FLAGGED,)
+    TERMINAL_STATES: ClassVar[tuple[str, ...]] = (
+        Status.PUBLISHED,
+        Status.REJECTED,
+        Status.SUPERSEDED,
+        Status.FAILED,
+    )
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    source = models.ForeignKey(SourceImage, on_delete=models.CASCADE, related_name="versions")
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        help_text="The version this one reprocesses.",
+    )
+    number = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    processed_by = models.CharField(max_length=200, blank=True, help_text="Worker that ran it.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    reasons = models.JSONField(default=list, blank=True)
+    options = models.JSONField(default=dict, blank=True, help_text="Pipeline settings used.")
+    model_name = models.CharField(max_length=64, blank=True)
+    model_sha256 = models.CharField(max_length=64, blank=True)
+    timings_ms = models.JSONField(default=dict, blank=True)
+    compute_seconds = models.FloatField(null=True, blank=True)
+    compute_device = models.CharField(max_length=8, blank=True, help_text="cpu or gpu")
+    error = models.TextField(blank=True)
+
+    mask = models.FileField(upload_to="masks/", blank=True, max_length=255)
+    master = models.FileField(upload_to="masters/", blank=True, max_length=255)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        permissions = [
+            ("review_images", "Can work the review queue"),
+            ("view_dashboard", "Can see the KPI dashboard"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "number"],
+                name="catalog_imageversion_unique_number",
+                violation_error_message="This source already has a version with that number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=VersionStatus.values),
+                name="catalog_imageversion_status_valid",
+                violation_error_message="Unknown status.",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=100),
+                name="catalog_imageversion_score_range",
+                violation_error_message="A quality score is between 0 and 100.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="catalog_imageversion_published_stamped",
+                violation_error_message="A published version records when it was published.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error=""),
+                name="catalog_imageversion_failure_explained",
+                violation_error_message="A failed version says why it failed.",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=Priority.values),
+                name="catalog_imageversion_priority_valid",
+                violation_error_message="Unknown priority.",
+            ),
+        ]
+        indexes = [
+            # Review queue: FLAGGED ordered by batch priority, then age.
+            models.Index(
+                fields=["priority", "scored_at"],
+                name="catalog_version_review_idx",
+                condition=Q(status="flagged"),
+            ),
+            # Sweeper: unfinished work older than the stale timeout.
+            models.Index(
+                fields=["status", "queued_at"],
+                name="catalog_version_active_idx",
+                condition=Q(status__in=["queued", "processing", "rendering"]),
+            ),
+            # Dashboard: time ranges over upload and publication times.
+            models.Index(fields=["queued_at"], name="catalog_version_queued_idx"),
+            models.Index(
+                fields=["published_at"],
+                name="catalog_version_published_idx",
+                condition=Q(published_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} v{self.number} [{self.status}]"
+
+    # --- transitions ------------------------------------------------------
+    def _transition(self, verb: str, sources: tuple[str, ...], target: str, **fields: Any) -> bool:
+        """Move to `target` if the row is in one of `sources`; True when this call did it.
+
+        When the row is already in `target` (a re-run, a double click, a race
+        lost to an identical call) nothing changes and False comes back. Any
+        other state means the transition is not allowed: InvalidTransition.
+        """
+        changed = type(self).objects.filter(pk=self.pk, status__in=sources).update(status=target, **fields)
+        if changed:
+            self.refresh_from_db()
+            return True
+        current = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+        if current is None:
+            raise type(self).DoesNotExist(f"version {self.pk} no longer exists")
+        self.status = current
+        if current == target:
+            return False
+        raise InvalidTransition(f"cannot {verb} a version that is {self.get_status_display().lower()}")
+
+    def claim_for_processing(self, worker: str = "") -> bool:
+        return self._transition(
+            "start processing",
+            (self.Status.QUEUED,),
+            self.Status.PROCESSING,
+            started_at=timezone.now(),
+            processed_by=worker[:200],
+            attempts=F("attempts") + 1,
+        )
+
+    def pass_quality_gate(self, score: int, reasons: list[dict[str, Any]]) -> bool:
+        return self._transition(
+            "pass",
+            (self.Status.PROCESSING,),
+            self.Status.RENDERING,
+            score=score,
+            reasons=reasons,
+            scored_at=timezone.now(),
+        )
+
+    def flag(self, score: int, reasons: list[dict[str, Any]]) -> bool:
+        return self._transition(
+            "flag",
+            (self.Status.PROCESSING,),
+            self.Status.FLAGGED,
+            score=score,
+            reasons=reasons,
+            scored_at=timezone.now(),
+        )
+
+    def approve(self, reviewer: Any) -> bool:
+        return self._transition(
+            "approve",
+            (self.Status.FLAGGED,),
+            self.Status.RENDERING,
+            reviewed_at=timezone.now(),
+            reviewed_by=reviewer,
+        )
+
+    def reject(self, reviewer: Any) -> bool:
+        return self._transition(
+            "reject",
+            (self.Status.FLAGGED,),
+            self.Status.REJECTED,
+            reviewed_at=timezone.now(),
+            reviewed_by=reviewer,
+        )
+
+    def supersede(self, reviewer: Any) -> bool:
+        return self._transition(
+            "reprocess",
+            (self.Status.FLAGGED,),
+            self.Status.SUPERSEDED,
+            reviewed_at=timezone.now(),
+            reviewed_by=reviewer,
+        )
+
+    def publish(self) -> bool:
+        return self._transition(
+            "publish", (self.Status.RENDERING,), self.Status.PUBLISHED, published_at=timezone.now()
+        )
+
+    def fail(self, error: str) -> bool:
+        return self._transition(
+            "fail",
+            self.ACTIVE_STATES,
+            self.Status.FAILED,
+            error=error or "unknown error",
+            failed_at=timezone.now(),
+        )
+
+    def requeue(self, error: str = "") -> bool:
+        """Back to QUEUED: a retry after a transient error, or the sweeper rescuing a stale one.
+
+        `error` keeps the last transient failure visible while the version waits.
+        """
+        return self._transition(
+            "requeue",
+            (self.Status.FAILED, self.Status.PROCESSING),
+            self.Status.QUEUED,
+            error=error,
+            failed_at=None,
+            started_at=None,
+        )
+
+    @property
+    def job_id(self) -> str:
+        """The RQ job id of this version's processing; the sweeper looks it up in Redis."""
+        return f"process-{self.pk}"
+
+
+def rendition_upload_to(instance: Rendition, filename: str) -> str:
+    return f"renditions/{instance.version_id}/{filename}"
+
+
+class OutputFormat(models.TextChoices):
+    JPEG = "jpeg", "JPEG"
+    WEBP = "webp", "WebP"
+    AVIF = "avif", "AVIF"
+    PNG = "png", "PNG"
+
+
+class MarketplaceProfile(models.Model):
+    """A channel's image rules. Seeded from shared/marketplaces.md, editable by admins."""
+
+    class Role(models.TextChoices):
+        MAIN = "main", "Main image"
+        ADDITIONAL = "additional", "Additional image"
+        SWATCH = "swatch", "Swatch"
+        FEED_SQUARE = "feed_square", "Feed, square"
+        FEED_PORTRAIT = "feed_portrait", "Feed, portrait"
+        STORY = "story", "Story"
+
+    class Background(models.TextChoices):
+        PURE_WHITE = "pure_white", "Pure white (255,255,255)"
+        WHITE = "white", "White"
+        COLOUR = "colour", "Solid colour"
+        TRANSPARENT = "transparent", "Transparent"
+        ANY = "any", "Any"
+
+    Format = OutputFormat
+
+    slug = models.SlugField(max_length=64)
+    name = models.CharField(max_length=120)
+    channel = models.CharField(max_length=40)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MAIN)
+    enabled = models.BooleanField(default=True)
+    canvas_width = models.PositiveIntegerField(help_text="Output width in pixels.")
+    canvas_height = models.PositiveIntegerField(help_text="Output height in pixels.")
+    min_long_side = models.PositiveIntegerField(default=0)
+    min_short_side = models.PositiveIntegerField(default=0)
+    max_side = models.PositiveIntegerField(null=True, blank=True)
+    max_megapixels = models.FloatField(null=True, blank=True)
+    background = models.CharField(max_length=16, choices=Background.choices, default=Background.WHITE)
+    background_color = models.CharField(
+        max_length=7, default="#ffffff", validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$")]
+    )
+    fill_ratio = models.FloatField(
+        default=0.85, help_text="Share of the canvas's long axis the product spans."
+    )
+    fill_min = models.FloatField(null=True, blank=True)
+    fill_max = models.FloatField(null=True, blank=True)
+    shadow = models.BooleanField(default=False)
+    output_format = models.CharField(max_length=8, choices=Format.choices, default=Format.JPEG)
+    allowed_formats = models.JSONField(default=list, blank=True)
+    quality = models.PositiveSmallIntegerField(default=85)
+    max_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    color_space = models.CharField(max_length=16, default="sRGB")
+    metadata_fields = models.JSONField(default=list, blank=True)
+    naming_template = models.CharField(max_length=200, default="{sku}_{position}.{ext}")
+    checks = models.JSONField(
+        default=dict, blank=True, help_text='Rule → strictness, e.g. {"background": "error"}.'
+    )
+    source_url = models.URLField(max_length=500, blank=True)
+    source_checked_on = models.DateField(null=True, blank=True)
+    revision = models.PositiveIntegerField(default=1, help_text="Bumped on every change.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["channel", "slug"]
+        permissions = [("manage_thresholds", "Can change quality thresholds")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"],
+                name="catalog_marketplaceprofile_slug_unique",
+                violation_error_message="A profile with this slug already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quality__gte=1, quality__lte=100),
+                name="catalog_marketplaceprofile_quality_range",
+                violation_error_message="Quality is between 1 and 100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(fill_ratio__gt=0, fill_ratio__lte=1),
+                name="catalog_marketplaceprofile_fill_range",
+                violation_error_message="Fill ratio is a share between 0 and 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(canvas_width__gt=0, canvas_height__gt=0),
+                name="catalog_marketplaceprofile_canvas_positive",
+                violation_error_message="The canvas needs a positive width and height.",
+            ),
+            models.CheckConstraint(
+                condition=Q(output_format__in=OutputFormat.values),
+                name="catalog_marketplaceprofile_format_valid",
+                violation_error_message="Unknown output format.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rendition(models.Model):
+    """One marketplace output of a version. Unique per (version, profile, spec)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.ForeignKey(ImageVersion, on_delete=models.CASCADE, related_name="renditions")
+    profile = models.ForeignKey(MarketplaceProfile, on_delete=models.PROTECT, related_name="renditions")
+    spec = models.CharField(max_length=255, help_text="The compiled profile spec it was made with.")
+    file = models.FileField(upload_to=rendition_upload_to, max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    byte_size = models.PositiveBigIntegerField()
+    format = models.CharField(max_length=8)
+    compliance_passed = models.BooleanField(null=True, help_text="None until checked.")
+    compliance = models.JSONField(default=dict, blank=True)
+    first_attempt = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["profile__channel", "profile__slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "profile", "spec"],
+                name="catalog_rendition_unique_spec_per_version",
+                violation_error_message="This version already has a rendition for that spec.",
+            ),
+            models.CheckConstraint(
+                condition=Q(width__gt=0, height__gt=0, byte_size__gt=0),
+                name="catalog_rendition_dimensions_positive",
+                violation_error_message="A rendition has positive dimensions and size.",
+            ),
+        ]
+        indexes = [
+            # Dashboard: first-pass compliance per profile over time.
+            models.Index(fields=["profile", "created_at"], name="catalog_rendition_profile_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} → {self.profile.slug}"
+
+
+class ReviewAction(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    REPROCESS = "reprocess", "Reprocess"
+
+
+class ReviewDecision(models.Model):
+    """A reviewer's decision on a flagged version: who, what, why, when."""
+
+    Action = ReviewAction
+
+    version = models.ForeignKey(ImageVersion, on_delete=models.CASCADE, related_name="decisions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    reason = models.CharField(max_length=64, blank=True)
+    note = models.TextField(blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        constraints = [
+            # One decision per version: the conditional transition guards it, this proves it.
+            models.UniqueConstraint(
+                fields=["version"],
+                name="catalog_reviewdecision_one_per_version",
+                violation_error_message="This version has already been decided.",
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=ReviewAction.values),
+                name="catalog_reviewdecision_action_valid",
+                violation_error_message="Unknown review action.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(action="reject") | ~Q(reason=""),
+                name="catalog_reviewdecision_reject_has_reason",
+                violation_error_message="A rejection needs a reason.",
+            ),
+        ]
+        indexes = [
+            # Dashboard: decision split over a time range.
+            models.Index(fields=["decided_at", "action"], name="catalog_decision_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.version_id} by {self.reviewer_id}"

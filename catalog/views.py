@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from catalog.access import require_permission
+from catalog.forms import UploadForm
+from catalog.models import ImageVersion, Product, SourceImage, UploadBatch
+from catalog.uploads import do_upload_photos
+
+# Content types we serve stored images with; anything else goes out as a download.
+_IMAGE_TYPES = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "AVIF": "image/avif",
+    "TIFF": "image/tiff",
+    "BMP": "image/bmp",
+}
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("catalog:product_list")
+
+
+@require_GET
+@require_permission("catalog.view_product")
+def product_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    products = Product.objects.annotate(
+        photo_count=Count("source_images", distinct=True),
+        published_count=Count(
+            "source_images__versions",
+            filter=Q(source_images__versions__status="published"),
+            distinct=True,
+        ),
+    ).order_by("sku")
+    if query:
+        products = products.filter(Q(sku__icontains=query) | Q(title__icontains=query))
+    page = Paginator(products, 50).get_page(request.GET.get("page"))
+    first_photos = {
+        s.product_id: s
+        for s in SourceImage.objects.filter(product__in=[p.pk for p in page])
+        .order_by("product_id", "position")
+        .distinct("product_id")
+    }
+    for product in page:
+        product.first_photo = first_photos.get(product.pk)
+    return render(request, "catalog/product_list.html", {"page": page, "query": query})
+
+
+@require_GET
+@require_permission("catalog.view_product")
+def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
+    product = get_object_or_404(Product, sku=sku)
+    sources = product.source_images.prefetch_related("versions").order_by("position", "uploaded_at")
+    return render(request, "catalog/product_detail.html", {"product": product, "sources": sources})
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission("catalog.upload_images")
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        product = form.product()
+        files = [(f.name, f) for f in request.FILES.getlist("files")]
+        outcome = do_upload_photos(
+            request.user,
+            product,
+            files,
+            priority=form.cleaned_data["priority"],
+            role=form.cleaned_data["role"],
+        )
+        for error in outcome.errors:
+            messages.error(request, f"{error['file']}: {error['reason']}")
+        if outcome.versions:
+            messages.success(request, f"{len(outcome.versions)} photo(s) queued for {product.sku}.")
+        return redirect("catalog:batch_detail", batch_id=outcome.batch.pk)
+    return render(request, "catalog/upload.html", {"form": form})
+
+
+@require_GET
+@require_permission("catalog.view_uploadbatch")
+def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
+    batch = get_object_or_404(UploadBatch, pk=batch_id)
+    counts = dict(
+        ImageVersion.objects.filter(source__batch=batch).values_list("status").annotate(n=Count("id"))
+    )
+    return render(request, "catalog/batch_detail.html", {"batch": batch, "counts": counts})
+
+
+@require_GET
+@require_permission("catalog.export_catalog")
+def exports(request: HttpRequest) -> HttpResponse:
+    return render(request, "catalog/exports.html", {})
+
+
+def _image_response(field_file, fmt: str) -> FileResponse:
+    if not field_file:
+        raise Http404("no file")
+    try:
+        handle = field_file.open("rb")
+    except FileNotFoundError:
+        raise Http404("file missing from storage") from None
+    content_type = _IMAGE_TYPES.get(fmt.upper())
+    response = FileResponse(
+        handle, content_type=content_type or "application/octet-stream", as_attachment=content_type is None
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_GET
+@require_permission("catalog.view_sourceimage")
+def source_file(request: HttpRequest, source_id: str) -> FileResponse:
+    source = get_object_or_404(SourceImage, pk=source_id)
+    return _image_response(source.file, source.format)
+
+
+@require_GET
+@require_permission("catalog.view_imageversion")
+def version_file(request: HttpRequest, version_id: str, kind: str) -> FileResponse:
+    version = get_object_or_404(ImageVersion, pk=version_id)
+    if kind not in ("mask", "master"):
+        raise Http404("unknown file kind")
+    return _image_response(getattr(version, kind), "PNG")

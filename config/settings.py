@@ -1,0 +1,219 @@
+"""Lightbox settings: everything comes from environment variables (12-factor).
+
+Defaults are safe for development and run out of the box on a machine with
+PostgreSQL and Redis on localhost. Production sets at least SECRET_KEY,
+DEBUG=0, ALLOWED_HOSTS and DATABASE_URL; `manage.py check --deploy` is clean then.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import (
+    env_bool,
+    env_choice_list,
+    env_float,
+    env_int,
+    env_json_object,
+    env_list,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("LIGHTBOX_VAR_DIR", str(BASE_DIR / "var")))
+
+# pytest sets PYTEST_VERSION for the whole run (pytest >= 8.2).
+TESTING = "PYTEST_VERSION" in os.environ
+
+DEBUG = env_bool("DEBUG", default=True)
+
+_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105 (refused when DEBUG is off)
+SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
+if not DEBUG and SECRET_KEY == _DEV_SECRET:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_rq",
+    "catalog",
+    "processing",
+    "review",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lightbox"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…)")
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_lightbox")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+if TESTING:
+    # Hashing at full strength makes every login in the suite cost ~0.3 s of CPU.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "catalog:product_list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# whitenoise warns on every start when the folder is missing (before collectstatic).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Uploads larger than this go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+LIGHTBOX_MAX_UPLOAD_BYTES = env_int("LIGHTBOX_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
+
+# --- Security (production values are the defaults when DEBUG is off) -------------
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", False) else None
+)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+
+# --- Queues -------------------------------------------------------------------
+# Tests get their own Redis database so a run never touches a developer's queues.
+REDIS_URL = (
+    env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    if TESTING
+    else env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+)
+RQ_JOB_TIMEOUT = env_int("RQ_JOB_TIMEOUT", 600, minimum=10)
+QUEUE_NAMES = ("high", "default", "low")
+RQ_QUEUES = {
+    name: {
+        "URL": REDIS_URL,
+        "DEFAULT_TIMEOUT": RQ_JOB_TIMEOUT,
+        # Pickle on a shared Redis is remote code execution; ids are all we send.
+        "SERIALIZER": "rq.serializers.JSONSerializer",
+    }
+    for name in QUEUE_NAMES
+}
+RQ = {
+    "COMMIT_MODE": "on_db_commit",
+    "WORKER_CLASS": "processing.worker.LightboxWorker",
+}
+RQ_SHOW_ADMIN_LINK = True
+
+# --- Segmentation model ------------------------------------------------------------
+# Always name the model: rembg's own default is a 1 GB non-commercial one.
+LIGHTBOX_MODEL_NAME = env_str("LIGHTBOX_MODEL_NAME", "u2netp")
+LIGHTBOX_MODEL_DIR = Path(env_str("U2NET_HOME", str(VAR_DIR / "models")))
+# rembg reads U2NET_HOME itself; keep it in step with our setting for every process.
+os.environ["U2NET_HOME"] = str(LIGHTBOX_MODEL_DIR)
+LIGHTBOX_ONNX_PROVIDERS = env_choice_list(
+    "LIGHTBOX_ONNX_PROVIDERS",
+    ["CUDAExecutionProvider", "CPUExecutionProvider"],
+    {
+        "CUDAExecutionProvider",
+        "CPUExecutionProvider",
+        "ROCMExecutionProvider",
+        "OpenVINOExecutionProvider",
+        "TensorrtExecutionProvider",
+    },
+)
+LIGHTBOX_ONNX_THREADS = env_int("LIGHTBOX_ONNX_THREADS", 0, minimum=0)
+
+# --- Processing ----------------------------------------------------------------
+# Versions stuck in QUEUED/PROCESSING longer than this are re-enqueued by the sweeper.
+LIGHTBOX_STALE_AFTER_SECONDS = env_int("LIGHTBOX_STALE_AFTER_SECONDS", RQ_JOB_TIMEOUT + 120, minimum=30)
+LIGHTBOX_MAX_ATTEMPTS = env_int("LIGHTBOX_MAX_ATTEMPTS", 4, minimum=1)
+# Photos are decoded at most this large for processing (bounds worker memory on 60 MP
+# inputs); the largest seeded canvas is 2600 px.
+LIGHTBOX_WORKING_LONG_SIDE = env_int("LIGHTBOX_WORKING_LONG_SIDE", 3000, minimum=256)
+# Quality-gate defaults, e.g. LIGHTBOX_QUALITY_THRESHOLDS='{"pass_score": 75}'; overridden
+# per category in the admin. Unknown keys stop start-up at the first job (and in `check`).
+LIGHTBOX_QUALITY_THRESHOLDS = env_json_object("LIGHTBOX_QUALITY_THRESHOLDS", {})
+LIGHTBOX_CPU_SECOND_PRICE = env_float("LIGHTBOX_CPU_SECOND_PRICE", 0.000011, minimum=0)
+LIGHTBOX_GPU_SECOND_PRICE = env_float("LIGHTBOX_GPU_SECOND_PRICE", 0.00035, minimum=0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"rq.worker": {"level": env_str("RQ_LOG_LEVEL", "INFO")}},
+}

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
+
+from catalog.access import require_admin
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("", include("catalog.urls")),
+    path("", include("review.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    # The RQ dashboard: admins only (django-rq itself only asks for staff); its JSON
+    # stats keep their own bearer-token auth (RQ_API_TOKEN) for monitoring.
+    path(
+        "django-rq/",
+        include(
+            (
+                [*get_api_urlpatterns(), *get_admin_urlpatterns(view_wrapper=require_admin)],
+                "django_rq",
+            )
+        ),
+    ),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,199 @@
+"""RQ entry points. Each is a thin, idempotent shell: an id in, the row claimed,
+pure pipeline stages called, the result persisted, one timing line logged.
+
+Bad input fails the version at once with a reason a merchandiser understands
+and is never retried. Anything else is recorded on the row and retried with
+backoff (RQ `Retry`), up to LIGHTBOX_MAX_ATTEMPTS; the sweeper re-enqueues what
+Redis lost.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import socket
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from PIL import Image, ImageOps
+
+from catalog.models import ImageVersion, InvalidTransition
+from processing.model_cache import get_segmentation_model
+from processing.pipeline.backdrop import estimate_backdrop
+from processing.pipeline.compose import ComposedMaster, compose_master
+from processing.pipeline.ingest import BadImage, IngestedImage, IngestLimits, ingest
+from processing.pipeline.quality import QualityReport, assess
+from processing.pipeline.segment import segment
+from processing.thresholds import thresholds_for
+
+logger = logging.getLogger("lightbox.jobs")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class StageClock:
+    """Milliseconds per stage, and the process CPU seconds the whole run used."""
+
+    timings_ms: dict[str, int] = field(default_factory=dict)
+    _cpu_start: float = field(default_factory=time.process_time)
+    _wall_start: float = field(default_factory=time.perf_counter)
+
+    @contextmanager
+    def stage(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings_ms[name] = round((time.perf_counter() - started) * 1000)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return time.process_time() - self._cpu_start
+
+    @property
+    def wall_seconds(self) -> float:
+        return time.perf_counter() - self._wall_start
+
+    def line(self) -> str:
+        stages = " ".join(f"{k}={v}ms" for k, v in self.timings_ms.items())
+        return f"{stages} total={round(self.wall_seconds * 1000)}ms cpu={self.cpu_seconds:.2f}s"
+
+
+@dataclass
+class PipelineResult:
+    ingested: IngestedImage
+    mask: Image.Image
+    master: ComposedMaster
+    report: QualityReport
+    used_model: bool
+    second_opinion: str
+
+
+def second_opinion_mask(image: Image.Image, model) -> tuple[Image.Image, str]:
+    """An independent mask to check the model against (DESIGN.md, quality): a colour model
+    of the backdrop where it is plain, otherwise the model run on the mirrored photo."""
+    backdrop = estimate_backdrop(image)
+    if backdrop.is_plain and backdrop.mask is not None:
+        return backdrop.mask, "backdrop"
+    mirrored = segment(ImageOps.mirror(image), model).mask
+    return ImageOps.mirror(mirrored), "mirrored"
+
+
+def run_pipeline(data: bytes, *, category: str, options: dict, clock: StageClock) -> PipelineResult:
+    """All pure stages over one photo's bytes. Raises BadImage for bad input."""
+    with clock.stage("ingest"):
+        ingested = ingest(data, IngestLimits(working_long_side=settings.LIGHTBOX_WORKING_LONG_SIDE))
+    rgb = ingested.image.convert("RGB")
+    model = None
+    # A studio cut-out that already has real transparency keeps it: re-segmenting only loses edges.
+    if ingested.has_alpha and options.get("keep_alpha", True):
+        mask = ingested.image.getchannel("A")
+        second, second_kind = None, "none"
+    else:
+        model = get_segmentation_model(options.get("model"))
+        with clock.stage("segment"):
+            mask = segment(rgb, model, refine=options.get("refine_edges", True)).mask
+        with clock.stage("second_opinion"):
+            second, second_kind = second_opinion_mask(rgb, model)
+    with clock.stage("compose"):
+        master = compose_master(rgb, mask)
+    with clock.stage("quality"):
+        report = assess(
+            rgb,
+            mask,
+            original_size=ingested.original_size,
+            second_mask=second,
+            master=master.image,
+            thresholds=thresholds_for(category),
+        )
+    return PipelineResult(ingested, mask, master, report, model is not None, second_kind)
+
+
+def _png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=3)
+    return buffer.getvalue()
+
+
+def _persist(version: ImageVersion, result: PipelineResult, clock: StageClock) -> None:
+    with clock.stage("save"):
+        version.mask.save(f"{version.pk}.png", ContentFile(_png_bytes(result.mask)), save=False)
+        version.master.save(f"{version.pk}.png", ContentFile(_png_bytes(result.master.image)), save=False)
+    model = get_segmentation_model(version.options.get("model")) if result.used_model else None
+    fields = {
+        "mask": version.mask.name,
+        "master": version.master.name,
+        "timings_ms": clock.timings_ms,
+        "compute_seconds": round(clock.cpu_seconds, 3),
+        "compute_device": model.device if model else "cpu",
+        "model_name": model.name if model else "",
+        "model_sha256": model.sha256 if model else "",
+        "options": {**version.options, "second_opinion": result.second_opinion},
+    }
+    # Only while still PROCESSING: a sweeper that requeued us meanwhile wins.
+    ImageVersion.objects.filter(pk=version.pk, status=ImageVersion.Status.PROCESSING).update(**fields)
+
+
+def _route(version: ImageVersion, report: QualityReport) -> str:
+    reasons = report.reasons_json()
+    if report.passed:
+        version.pass_quality_gate(report.score, reasons)
+        from processing.publishing import enqueue_rendering
+
+        enqueue_rendering(version)
+        return "passed"
+    version.flag(report.score, reasons)
+    return "flagged"
+
+
+def process_version(version_id: str) -> str:
+    """Run the pipeline for one queued version and route it. Safe to run twice."""
+    version = ImageVersion.objects.select_related("source__product").filter(pk=version_id).first()
+    if version is None:
+        logger.warning("process_version %s: no such version", version_id)
+        return "missing"
+    try:
+        if not version.claim_for_processing(worker_name()):
+            return "already processing"
+    except InvalidTransition:
+        return f"nothing to do ({version.status})"
+
+    clock = StageClock()
+    try:
+        with version.source.file.open("rb") as fh:
+            data = fh.read()
+        result = run_pipeline(
+            data, category=version.source.product.category, options=version.options, clock=clock
+        )
+        _persist(version, result, clock)
+        outcome = _route(version, result.report)
+    except BadImage as exc:
+        version.fail(str(exc))
+        logger.info("process_version %s failed permanently (%s): %s", version_id, exc.code, exc)
+        return "failed"
+    except InvalidTransition as exc:
+        logger.info("process_version %s: state moved on meanwhile (%s)", version_id, exc)
+        return "superseded"
+    except Exception as exc:  # noqa: BLE001 - every other error is transient by design
+        return _retry_or_give_up(version, exc)
+    logger.info("process_version %s %s score=%s %s", version_id, outcome, result.report.score, clock.line())
+    return outcome
+
+
+def _retry_or_give_up(version: ImageVersion, exc: Exception) -> str:
+    message = f"{type(exc).__name__}: {exc}"[:2000]
+    version.refresh_from_db(fields=["attempts", "status"])
+    if version.attempts >= settings.LIGHTBOX_MAX_ATTEMPTS:
+        version.fail(f"gave up after {version.attempts} attempts; last error: {message}")
+        logger.exception("process_version %s gave up", version.pk)
+        return "failed"
+    version.requeue(error=f"attempt {version.attempts} failed, will retry: {message}")
+    # Re-raised so RQ's Retry schedules the next attempt with backoff.
+    raise exc

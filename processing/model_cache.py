@@ -1,0 +1,48 @@
+"""One segmentation session per worker process, created lazily in the process that uses it.
+
+The cache is keyed by process id: a forked child never reuses its parent's
+ONNX Runtime session (unsafe across fork()), it builds its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from django.conf import settings
+
+from processing.pipeline.segment import SegmentationModel, load_model
+
+logger = logging.getLogger(__name__)
+_lock = threading.Lock()
+_cache: dict[tuple[int, str], SegmentationModel] = {}
+
+
+def get_segmentation_model(name: str | None = None) -> SegmentationModel:
+    name = name or settings.LIGHTBOX_MODEL_NAME
+    key = (os.getpid(), name)
+    model = _cache.get(key)
+    if model is not None:
+        return model
+    with _lock:
+        model = _cache.get(key)
+        if model is None:
+            model = load_model(
+                name,
+                settings.LIGHTBOX_MODEL_DIR,
+                settings.LIGHTBOX_ONNX_PROVIDERS,
+                threads=settings.LIGHTBOX_ONNX_THREADS,
+            )
+            logger.info(
+                "loaded model %s sha256=%s providers=%s in %.2fs",
+                model.name,
+                model.sha256[:12],
+                ",".join(model.providers),
+                model.load_seconds,
+            )
+            # Drop entries another process (a fork parent) left behind.
+            for stale in [k for k in _cache if k[0] != key[0]]:
+                del _cache[stale]
+            _cache[key] = model
+    return model

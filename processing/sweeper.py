@@ -1,0 +1,87 @@
+"""PostgreSQL is the record of unfinished work; this puts lost work back on the queues.
+
+RQ loses jobs when Redis is flushed or restarted without persistence, when a
+worker is SIGKILLed without retries left, or when the process dies between the
+database commit and the enqueue. Every QUEUED version whose job Redis no longer
+holds, and every PROCESSING or RENDERING version older than the stale timeout,
+is enqueued again. Jobs are idempotent, so a rare double enqueue is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from catalog.models import ImageVersion, InvalidTransition, VersionStatus
+
+logger = logging.getLogger("lightbox.sweeper")
+# A job in one of these states will still run; anything else (or no job) means lost.
+_ALIVE = {"queued", "started", "scheduled", "deferred"}
+
+
+@dataclass
+class SweepReport:
+    requeued_lost: int = 0
+    rescued_stale: int = 0
+    rendering_resumed: int = 0
+
+
+def _job_alive(job_id: str, connection) -> bool:
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+    from rq.serializers import JSONSerializer
+
+    try:
+        job = Job.fetch(job_id, connection=connection, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in _ALIVE
+
+
+def sweep(*, grace_seconds: int = 30) -> SweepReport:
+    import django_rq
+
+    from catalog.uploads import enqueue_processing
+    from processing.publishing import enqueue_rendering
+
+    report = SweepReport()
+    now = timezone.now()
+    connection = django_rq.get_connection("default")
+    stale_before = now - timedelta(seconds=settings.LIGHTBOX_STALE_AFTER_SECONDS)
+
+    for version in ImageVersion.objects.filter(
+        status=VersionStatus.PROCESSING, started_at__lt=stale_before
+    ).select_related("source__product"):
+        try:
+            if version.requeue(error="the worker stopped before finishing; processing again"):
+                enqueue_processing(version)
+                report.rescued_stale += 1
+        except InvalidTransition:
+            continue
+
+    # Fresh rows get a grace period: their enqueue may be waiting for a commit.
+    for version in (
+        ImageVersion.objects.filter(
+            status=VersionStatus.QUEUED, queued_at__lt=now - timedelta(seconds=grace_seconds)
+        )
+        .select_related("source__product")
+        .iterator(chunk_size=500)
+    ):
+        if not _job_alive(version.job_id, connection):
+            enqueue_processing(version)
+            report.requeued_lost += 1
+
+    for version in ImageVersion.objects.filter(
+        status=VersionStatus.RENDERING, scored_at__lt=now - timedelta(seconds=grace_seconds)
+    ).iterator(chunk_size=500):
+        if not _job_alive(f"render-{version.pk}", connection):
+            enqueue_rendering(version)
+            report.rendering_resumed += 1
+
+    if report.requeued_lost or report.rescued_stale or report.rendering_resumed:
+        logger.warning("sweeper: %s", report)
+    return report

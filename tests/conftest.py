@@ -1,0 +1,117 @@
+"""Shared fixtures: named actors, small catalog rows, a clean Redis and media directory."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
+
+PASSWORD = "correct horse battery staple"
+
+
+def _django_enabled(request) -> bool:
+    return request.config.pluginmanager.has_plugin("django")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(request, tmp_path_factory):
+    if "settings" not in request.fixturenames and not _django_enabled(request):
+        return None
+    settings = request.getfixturevalue("settings")
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def redis_conn():
+    """The test Redis database, emptied before and after the test."""
+    import django_rq
+
+    conn = django_rq.get_connection("default")
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+def _user(django_user_model, username: str, role: str | None):
+    from catalog.roles import assign_role
+
+    user = django_user_model.objects.create_user(username, password=PASSWORD)
+    if role:
+        assign_role(user, role)
+    return user
+
+
+@pytest.fixture
+def merchandiser(django_user_model):
+    return _user(django_user_model, "mia-merchandiser", "Merchandiser")
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    return _user(django_user_model, "rita-reviewer", "Reviewer")
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return _user(django_user_model, "ada-admin", "Admin")
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    """Logged in, but in no role."""
+    return _user(django_user_model, "oscar-outsider", None)
+
+
+def photo_bytes(size=(64, 48), color=(200, 30, 30), fmt="JPEG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def product(db):
+    from catalog.models import Product
+
+    return Product.objects.create(sku="MUG-001", title="Stoneware mug", brand="Kiln", category="Kitchen")
+
+
+@pytest.fixture
+def make_version(db):
+    """Build a SourceImage + ImageVersion directly (no upload, no queue)."""
+    from catalog.models import ImageVersion, SourceImage
+
+    counter = {"n": 0}
+
+    def make(product, status=ImageVersion.Status.QUEUED, **fields):
+        counter["n"] += 1
+        data = photo_bytes(color=(counter["n"] % 255, 10, 10))
+        source = SourceImage(
+            product=product,
+            original_filename=f"photo{counter['n']}.jpg",
+            sha256=hashlib.sha256(data).hexdigest(),
+            width=64,
+            height=48,
+            format="JPEG",
+            byte_size=len(data),
+            position=counter["n"],
+        )
+        source.file.save("x.jpg", ContentFile(data), save=False)
+        source.save()
+        return ImageVersion.objects.create(source=source, status=status, **fields)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def model_dir():
+    """The provisioned segmentation model (installed by `make install`, fetched here if missing)."""
+    from django.conf import settings
+
+    from processing.provisioning import provision
+
+    provision(settings.LIGHTBOX_MODEL_NAME, settings.LIGHTBOX_MODEL_DIR)
+    return settings.LIGHTBOX_MODEL_DIR

@@ -1,0 +1,86 @@
+"""Settings come from the environment; a wrong value stops start-up naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_choice_list, env_int, env_json_object, env_list
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("off", False), ("", False)])
+def test_booleans_accept_the_usual_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("LB_FLAG", raw)
+    assert env_bool("LB_FLAG", default=not expected) is expected
+
+
+def test_a_wrong_boolean_names_the_variable(monkeypatch):
+    monkeypatch.setenv("LB_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="LB_FLAG"):
+        env_bool("LB_FLAG", default=False)
+
+
+def test_numbers_are_checked_for_form_and_range(monkeypatch):
+    monkeypatch.setenv("LB_N", "ten")
+    with pytest.raises(ImproperlyConfigured, match="LB_N must be a whole number"):
+        env_int("LB_N", 1)
+    monkeypatch.setenv("LB_N", "-1")
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        env_int("LB_N", 1, minimum=0)
+    monkeypatch.delenv("LB_N")
+    assert env_int("LB_N", 7) == 7
+
+
+def test_lists_and_choices(monkeypatch):
+    monkeypatch.setenv("LB_HOSTS", "a.example, b.example,,")
+    assert env_list("LB_HOSTS", []) == ["a.example", "b.example"]
+    monkeypatch.setenv("LB_PROVIDERS", "CPUExecutionProvider,QuantumProvider")
+    with pytest.raises(ImproperlyConfigured, match="QuantumProvider"):
+        env_choice_list("LB_PROVIDERS", [], {"CPUExecutionProvider"})
+
+
+def test_json_objects_must_be_objects(monkeypatch):
+    monkeypatch.setenv("LB_JSON", "[1, 2]")
+    with pytest.raises(ImproperlyConfigured, match="LB_JSON must be a JSON object"):
+        env_json_object("LB_JSON", {})
+
+
+def _manage(*args, **env):
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        capture_output=True,
+        text=True,
+        env={**base, **env},
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", DEBUG="0", SECRET_KEY="")
+    result_default = _manage("check", DEBUG="0")
+    assert result.returncode != 0 or result_default.returncode != 0
+    assert "SECRET_KEY must be set" in result_default.stderr
+
+
+def test_a_non_postgres_database_url_is_refused():
+    result = _manage("check", DATABASE_URL="sqlite:///x.db")
+    assert result.returncode != 0
+    assert "DATABASE_URL must point at PostgreSQL" in result.stderr
+
+
+def test_deploy_checks_are_clean_with_production_values():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="k" * 30 + "-production-secret-value-0123456789",
+        ALLOWED_HOSTS="lightbox.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
