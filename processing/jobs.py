@@ -26,7 +26,7 @@ from processing.model_cache import get_segmentation_model
 from processing.pipeline.backdrop import estimate_backdrop
 from processing.pipeline.compose import ComposedMaster, compose_master
 from processing.pipeline.ingest import BadImage, IngestedImage, IngestLimits, ingest
-from processing.pipeline.quality import QualityReport, assess
+from processing.pipeline.quality import QualityReport, Thresholds, assess
 from processing.pipeline.segment import segment
 from processing.thresholds import thresholds_for
 
@@ -70,7 +70,7 @@ class StageClock:
 class PipelineResult:
     ingested: IngestedImage
     mask: Image.Image
-    master: ComposedMaster
+    master: ComposedMaster | None
     report: QualityReport
     used_model: bool
     second_opinion: str
@@ -86,7 +86,7 @@ def second_opinion_mask(image: Image.Image, model) -> tuple[Image.Image, str]:
     return ImageOps.mirror(mirrored), "mirrored"
 
 
-def run_pipeline(data: bytes, *, category: str, options: dict, clock: StageClock) -> PipelineResult:
+def run_pipeline(data: bytes, *, thresholds: Thresholds, options: dict, clock: StageClock) -> PipelineResult:
     """All pure stages over one photo's bytes. Raises BadImage for bad input."""
     with clock.stage("ingest"):
         ingested = ingest(data, IngestLimits(working_long_side=settings.LIGHTBOX_WORKING_LONG_SIDE))
@@ -103,15 +103,18 @@ def run_pipeline(data: bytes, *, category: str, options: dict, clock: StageClock
         with clock.stage("second_opinion"):
             second, second_kind = second_opinion_mask(rgb, model)
     with clock.stage("compose"):
-        master = compose_master(rgb, mask)
+        try:
+            master = compose_master(rgb, mask)
+        except ValueError:  # nothing in the mask: the gate reports empty_mask
+            master = None
     with clock.stage("quality"):
         report = assess(
             rgb,
             mask,
             original_size=ingested.original_size,
             second_mask=second,
-            master=master.image,
-            thresholds=thresholds_for(category),
+            master=master.image if master else None,
+            thresholds=thresholds,
         )
     return PipelineResult(ingested, mask, master, report, model is not None, second_kind)
 
@@ -125,7 +128,8 @@ def _png_bytes(image: Image.Image) -> bytes:
 def _persist(version: ImageVersion, result: PipelineResult, clock: StageClock) -> None:
     with clock.stage("save"):
         version.mask.save(f"{version.pk}.png", ContentFile(_png_bytes(result.mask)), save=False)
-        version.master.save(f"{version.pk}.png", ContentFile(_png_bytes(result.master.image)), save=False)
+        if result.master is not None:
+            version.master.save(f"{version.pk}.png", ContentFile(_png_bytes(result.master.image)), save=False)
     model = get_segmentation_model(version.options.get("model")) if result.used_model else None
     fields = {
         "mask": version.mask.name,
@@ -170,7 +174,10 @@ def process_version(version_id: str) -> str:
         with version.source.file.open("rb") as fh:
             data = fh.read()
         result = run_pipeline(
-            data, category=version.source.product.category, options=version.options, clock=clock
+            data,
+            thresholds=thresholds_for(version.source.product.category),
+            options=version.options,
+            clock=clock,
         )
         _persist(version, result, clock)
         outcome = _route(version, result.report)

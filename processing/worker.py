@@ -18,5 +18,7 @@ from rq.worker import SimpleWorker
 
 class LightboxWorker(SimpleWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("serializer", JSONSerializer)
+        # Always JSON, whatever the caller passes (django-rq's rqworker defaults to pickle,
+        # which on a shared Redis is remote code execution); queues and workers must agree.
+        kwargs["serializer"] = JSONSerializer
         super().__init__(*args, **kwargs)

@@ -4,25 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CategoryThresholds',
+            name="CategoryThresholds",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(max_length=120)),
-                ('overrides', models.JSONField(blank=True, default=dict, help_text='Only the thresholds to change, e.g. {"pass_score": 80, "coverage_max": 0.97}.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("category", models.CharField(max_length=120)),
+                (
+                    "overrides",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Only the thresholds to change, e.g. {"pass_score": 80, "coverage_max": 0.97}.',
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'quality thresholds for a category',
-                'verbose_name_plural': 'quality thresholds per category',
-                'constraints': [models.UniqueConstraint(fields=('category',), name='processing_categorythresholds_category_unique', violation_error_message='This category already has thresholds.'), models.CheckConstraint(condition=models.Q(('category', ''), _negated=True), name='processing_categorythresholds_category_named', violation_error_message='Name the category.')],
+                "verbose_name": "quality thresholds for a category",
+                "verbose_name_plural": "quality thresholds per category",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("category",),
+                        name="processing_categorythresholds_category_unique",
+                        violation_error_message="This category already has thresholds.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("category", ""), _negated=True),
+                        name="processing_categorythresholds_category_named",
+                        violation_error_message="Name the category.",
+                    ),
+                ],
             },
         ),
     ]

@@ -20,6 +20,14 @@ from PIL import Image, ImageFilter
 # The model input is 320 px; 1024 px keeps enough detail for edge refinement.
 MODEL_WORKING_LONG_SIDE = 1024
 
+# U²-Net family: 320×320 input, ImageNet normalisation, first output is the mask.
+# For these we prepare the tensor ourselves in float32 and keep the mask at model
+# scale until one final upsample; other rembg models go through rembg's predict().
+_U2NET_FAMILY = {"u2net", "u2netp", "u2net_human_seg", "silueta"}
+_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+_U2NET_SIZE = (320, 320)
+
 
 @dataclass(frozen=True)
 class SegmentationModel:
@@ -120,8 +128,27 @@ def refine_mask(mask: Image.Image) -> Image.Image:
     return out.filter(ImageFilter.MedianFilter(3))
 
 
+def _predict_u2net(model: SegmentationModel, image: Image.Image) -> Image.Image:
+    """The model's mask at model scale (320×320), min-max normalised to 0–255."""
+    session = model.session.inner_session
+    pixels = np.asarray(image.resize(_U2NET_SIZE, Image.Resampling.BILINEAR), dtype=np.float32)
+    pixels /= max(float(pixels.max()), 1e-6)
+    tensor = ((pixels - _MEAN) / _STD).transpose(2, 0, 1)[np.newaxis]
+    prediction = session.run(None, {session.get_inputs()[0].name: np.ascontiguousarray(tensor)})[0][0, 0]
+    low, high = float(prediction.min()), float(prediction.max())
+    scaled = (prediction - low) / max(high - low, 1e-6)
+    return Image.fromarray((scaled * 255 + 0.5).astype(np.uint8), mode="L")
+
+
 def segment(image: Image.Image, model: SegmentationModel, *, refine: bool = True) -> Segmentation:
     """Foreground mask of `image` at its own size."""
+    if model.name in _U2NET_FAMILY:
+        # Shrink with a cheap filter first: the model only ever sees 320 px.
+        small = _working_copy(image, 640)
+        mask = _predict_u2net(model, small)
+        if refine:
+            mask = refine_mask(mask)
+        return Segmentation(mask=mask.resize(image.size, Image.Resampling.BILINEAR), model_size=_U2NET_SIZE)
     small = _working_copy(image, MODEL_WORKING_LONG_SIDE)
     (mask,) = model.session.predict(small)[:1]
     if refine:

@@ -1,0 +1,162 @@
+"""Run the pipeline over files on disk, without the web or the database.
+
+Used by `manage.py process_images`; each input is independent, so a pool of
+processes shares the work (each builds its own model session after fork).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from PIL import Image
+
+from processing.pipeline.ingest import BadImage
+from processing.pipeline.quality import Thresholds
+
+IMAGE_SUFFIXES = {
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".webp",
+    ".gif",
+    ".tif",
+    ".tiff",
+    ".bmp",
+    ".heic",
+    ".heif",
+    ".avif",
+}
+
+
+@dataclass
+class FileReport:
+    input: str
+    status: str  # published | flagged | failed
+    score: int | None = None
+    reasons: list[str] = field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+    master: str = ""
+    mask: str = ""
+    timings_ms: dict[str, int] = field(default_factory=dict)
+
+
+def expand_inputs(paths: Iterable[str]) -> list[str]:
+    """Files as given, and the images inside any folder (recursively, sorted)."""
+    found: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(
+                str(p) for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+        else:
+            found.append(raw)
+    return found
+
+
+def _output_name(path: str, taken: set[str]) -> str:
+    stem = Path(path).stem or "image"
+    name, n = stem, 1
+    while name in taken:
+        n += 1
+        name = f"{stem}-{n}"
+    taken.add(name)
+    return name
+
+
+def process_file(path: str, name: str, out_dir: str, save_masks: bool, thresholds: dict) -> FileReport:
+    from processing.jobs import StageClock, run_pipeline
+
+    started = time.perf_counter()
+    clock = StageClock()
+    try:
+        data = Path(path).read_bytes()
+        result = run_pipeline(data, thresholds=Thresholds.from_dict(thresholds), options={}, clock=clock)
+    except BadImage as exc:
+        return FileReport(path, "failed", error=str(exc), seconds=time.perf_counter() - started)
+    except OSError as exc:
+        return FileReport(
+            path,
+            "failed",
+            error=f"cannot read the file: {exc.strerror or exc}",
+            seconds=time.perf_counter() - started,
+        )
+    out = Path(out_dir)
+    with clock.stage("save"):
+        master_path = ""
+        if result.master is not None:
+            master_path = str(out / f"{name}.png")
+            result.master.image.save(master_path, format="PNG", compress_level=3)
+        mask_path = ""
+        if save_masks:
+            mask = result.mask
+            if mask.size != result.ingested.original_size:
+                mask = mask.resize(result.ingested.original_size, Image.Resampling.BILINEAR)
+            mask_path = str(out / "masks" / f"{name}.png")
+            mask.save(mask_path, format="PNG", compress_level=3)
+    report = result.report
+    return FileReport(
+        input=path,
+        status="published" if report.passed else "flagged",
+        score=report.score,
+        reasons=[r.code for r in report.reasons],
+        seconds=round(time.perf_counter() - started, 3),
+        master=master_path,
+        mask=mask_path,
+        timings_ms=clock.timings_ms,
+    )
+
+
+def _init_worker(threads: int) -> None:
+    from django.conf import settings
+
+    settings.LIGHTBOX_ONNX_THREADS = threads
+
+
+def process_files(
+    inputs: list[str], out_dir: Path, *, save_masks: bool, workers: int, thresholds: dict
+) -> Iterator[FileReport]:
+    """Yield one report per input as each finishes (order of completion)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if save_masks:
+        (out_dir / "masks").mkdir(exist_ok=True)
+    taken: set[str] = set()
+    jobs = [(path, _output_name(path, taken)) for path in inputs]
+    if workers <= 1:
+        for path, name in jobs:
+            yield process_file(path, name, str(out_dir), save_masks, thresholds)
+        return
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    # fork: children inherit Django's set-up; none inherits a model session, since the
+    # parent never loads one and the cache is keyed by pid.
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(threads,)
+    ) as pool:
+        futures = {
+            pool.submit(process_file, path, name, str(out_dir), save_masks, thresholds): path
+            for path, name in jobs
+        }
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed child fails its file, not the run
+                yield FileReport(futures[future], "failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def write_report(reports: list[FileReport], inputs: list[str], out_dir: Path) -> Path:
+    order = {path: i for i, path in enumerate(inputs)}
+    rows = sorted(reports, key=lambda r: order.get(r.input, len(order)))
+    path = out_dir / "report.json"
+    buffer = io.StringIO()
+    json.dump([asdict(r) for r in rows], buffer, indent=2)
+    path.write_text(buffer.getvalue() + "\n")
+    return path

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from processing.batch_cli import expand_inputs, process_files, write_report
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the Lightbox pipeline over image files or folders: a master PNG per input, "
+        "optional full-size masks, and DIR/report.json."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", help="Image files or folders (searched recursively).")
+        parser.add_argument("--out", required=True, type=Path, help="Output folder.")
+        parser.add_argument("--save-masks", action="store_true", help="Also write masks/<stem>.png.")
+        parser.add_argument("--workers", type=int, default=1, help="Processes to use (default 1).")
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+
+    def handle(self, *args, paths, out: Path, save_masks: bool, workers: int, no_progress: bool, **options):
+        if workers < 1:
+            raise CommandError("--workers must be at least 1")
+        inputs = expand_inputs(paths)
+        if not inputs:
+            raise CommandError("no images found in the given paths")
+        reports = []
+        stream = process_files(
+            inputs,
+            out,
+            save_masks=save_masks,
+            workers=workers,
+            thresholds=dict(settings.LIGHTBOX_QUALITY_THRESHOLDS),
+        )
+        show_bar = not no_progress and sys.stderr.isatty()
+        if show_bar:
+            from tqdm import tqdm
+
+            stream = tqdm(stream, total=len(inputs), unit="img", file=sys.stderr)
+        for report in stream:
+            reports.append(report)
+            if report.status == "failed" and not show_bar:
+                self.stderr.write(f"{report.input}: {report.error}")
+        path = write_report(reports, inputs, out)
+        counts = Counter(r.status for r in reports)
+        summary = ", ".join(f"{counts[s]} {s}" for s in ("published", "flagged", "failed"))
+        self.stdout.write(self.style.SUCCESS(f"{len(reports)} image(s): {summary}. Report: {path}"))

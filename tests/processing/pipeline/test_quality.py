@@ -1,0 +1,339 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from processing.pipeline.backdrop import estimate_backdrop
+from processing.pipeline.compose import compose_master
+from processing.pipeline.quality import PENALTIES, QualityReport, Thresholds, assess
+from tests.processing.pipeline.scenes import (
+    Scene,
+    busy_backdrop,
+    product_scene,
+    shape_alpha,
+    to_mask,
+)
+
+# The photos here are small working copies of a large original.
+ORIGINAL = (3000, 3000)
+
+
+def _codes(report: QualityReport) -> set[str]:
+    return {reason.code for reason in report.reasons}
+
+
+def _second_opinion(scene: Scene) -> Image.Image:
+    estimate = estimate_backdrop(scene.image)
+    assert estimate.is_plain
+    return estimate.mask
+
+
+def _assess(scene: Scene, mask: Image.Image, **options) -> QualityReport:
+    options.setdefault("original_size", ORIGINAL)
+    options.setdefault("second_mask", _second_opinion(scene))
+    return assess(scene.image, mask, **options)
+
+
+# Bad cut-outs of the good scene, each as a model might return it.
+
+
+def _chunk_missing(scene: Scene) -> Image.Image:
+    alpha = scene.truth.copy()
+    alpha[:, 180:] = 0
+    return to_mask(alpha).filter(ImageFilter.GaussianBlur(1.2))
+
+
+def _blotchy(scene: Scene) -> Image.Image:
+    alpha = scene.truth.copy()
+    for x, y in [(20, 20), (280, 30), (30, 290), (290, 290), (160, 300), (300, 160)]:
+        alpha = np.maximum(alpha, shape_alpha(scene.size, (x - 8, y - 8, x + 8, y + 8)))
+    return to_mask(alpha).filter(ImageFilter.GaussianBlur(1.2))
+
+
+def _bleeding(scene: Scene) -> Image.Image:
+    alpha = scene.truth.copy()
+    alpha[150:, 40:300] = 1.0
+    return to_mask(alpha).filter(ImageFilter.GaussianBlur(1.2))
+
+
+def _all_uncertain(scene: Scene) -> Image.Image:
+    return to_mask(scene.truth * 0.6).filter(ImageFilter.GaussianBlur(3))
+
+
+def _holes(scene: Scene) -> Image.Image:
+    alpha = scene.truth - shape_alpha(scene.size, (130, 120, 190, 200))
+    return to_mask(alpha).filter(ImageFilter.GaussianBlur(1.2))
+
+
+def _everything(scene: Scene) -> Image.Image:
+    alpha = np.zeros(scene.truth.shape, np.float32)
+    alpha[6:-6, 6:-6] = 1.0
+    return to_mask(alpha)
+
+
+@pytest.fixture
+def scene() -> Scene:
+    return product_scene()
+
+
+def test_a_good_cut_out_passes_with_a_high_score(scene):
+    composed = compose_master(scene.image, scene.model_mask())
+
+    report = _assess(scene, scene.model_mask(), master=composed.image)
+
+    assert report.passed
+    assert report.score >= 95
+    assert report.reasons == ()
+
+
+def test_every_signal_is_recorded(scene):
+    composed = compose_master(scene.image, scene.model_mask())
+
+    report = _assess(scene, scene.model_mask(), master=composed.image)
+
+    assert set(report.signals) == {
+        "long_side", "coverage", "edge_contact", "uncertain_share", "fragments",
+        "holes_share", "blur", "clipped_share", "disagreement", "colour_shift",
+    }  # fmt: skip
+    assert all(isinstance(value, float) for value in report.signals.values())
+
+
+@pytest.mark.parametrize(
+    ("bad_mask", "code"),
+    [
+        (_chunk_missing, "mask_disagreement"),
+        (_blotchy, "fragmented_mask"),
+        (_bleeding, "mask_disagreement"),
+        (_all_uncertain, "uncertain_edges"),
+        (_holes, "holes"),
+        (_everything, "implausible_coverage"),
+    ],
+)
+def test_a_bad_cut_out_is_flagged_with_its_reason(scene, bad_mask, code):
+    report = _assess(scene, bad_mask(scene))
+
+    assert code in _codes(report)
+    assert not report.passed
+    assert report.score < Thresholds().pass_score or any(r.blocking for r in report.reasons)
+
+
+def test_the_second_opinion_agrees_with_a_good_cut_out_and_not_with_a_bad_one(scene):
+    good = _assess(scene, scene.model_mask())
+    missing = _assess(scene, _chunk_missing(scene))
+    bleeding = _assess(scene, _bleeding(scene))
+
+    assert good.signals["disagreement"] < 0.03
+    assert missing.signals["disagreement"] > 0.3
+    assert bleeding.signals["disagreement"] > 0.3
+
+
+def test_a_gross_disagreement_flags_whatever_the_score(scene):
+    report = _assess(scene, _chunk_missing(scene), thresholds=Thresholds(pass_score=0))
+
+    (reason,) = [r for r in report.reasons if r.code == "mask_disagreement"]
+    assert reason.blocking
+    assert reason.value > 2 * reason.limit
+    assert not report.passed
+
+
+def test_disagreement_alone_fails_an_image_but_one_weak_mask_statistic_does_not(scene):
+    disagreeing = _assess(scene, scene.model_mask(), thresholds=Thresholds(disagreement_max=0.004))
+    small_hole = scene.truth - shape_alpha(scene.size, (144, 144, 176, 176))
+    weak = _assess(scene, to_mask(small_hole).filter(ImageFilter.GaussianBlur(1.2)))
+
+    assert _codes(disagreeing) == {"mask_disagreement"}
+    assert not disagreeing.passed
+    assert _codes(weak) == {"holes"}
+    assert weak.passed
+
+
+def test_an_empty_mask_scores_zero_and_blocks(scene):
+    report = _assess(scene, Image.new("L", scene.size, 0))
+
+    assert report.score == 0
+    assert not report.passed
+    (reason,) = report.reasons
+    assert reason.code == "empty_mask"
+    assert reason.blocking
+
+
+def test_a_product_cut_off_at_the_bottom_is_flagged_whatever_the_score():
+    scene = product_scene(box=(90, 150, 230, 380))
+
+    report = _assess(scene, scene.model_mask(), thresholds=Thresholds(pass_score=0))
+
+    (reason,) = [r for r in report.reasons if r.code == "cut_off"]
+    assert reason.blocking
+    assert "bottom edge" in reason.message
+    assert not report.passed
+
+
+def test_a_tiny_product_is_flagged():
+    scene = product_scene(box=(150, 150, 176, 170))
+
+    report = _assess(scene, scene.model_mask())
+
+    assert "tiny_product" in _codes(report)
+    assert not report.passed
+
+
+def test_a_blurred_photo_is_flagged(scene):
+    blurred = Scene(image=scene.image.filter(ImageFilter.GaussianBlur(3)), truth=scene.truth)
+
+    report = _assess(blurred, scene.model_mask())
+
+    assert _codes(report) == {"blurry"}
+    assert report.signals["blur"] < Thresholds().blur_min
+    assert not report.passed
+
+
+def test_an_over_exposed_photo_is_flagged():
+    scene = product_scene(colour=(232, 226, 218))
+    photo = np.asarray(scene.image, np.float32) * 1.2
+    bright = Scene(Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)), scene.truth)
+
+    report = _assess(bright, scene.model_mask(), second_mask=None)
+
+    assert "exposure" in _codes(report)
+    assert not report.passed
+
+
+def test_a_small_original_is_low_resolution(scene):
+    report = _assess(scene, scene.model_mask(), original_size=(800, 600))
+
+    (reason,) = report.reasons
+    assert reason.code == "low_resolution"
+    assert (reason.value, reason.limit) == (800, 1000)
+    assert not report.passed
+
+
+def test_the_photo_itself_is_the_original_when_no_size_is_given(scene):
+    report = assess(scene.image, scene.model_mask())
+
+    assert report.signals["long_side"] == 320
+    assert "low_resolution" in _codes(report)
+
+
+def test_a_master_whose_colours_drifted_is_flagged(scene):
+    master = np.array(compose_master(scene.image, scene.model_mask()).image)
+    master[..., 0] = np.clip(master[..., 0].astype(int) + 30, 0, 255)
+
+    report = _assess(scene, scene.model_mask(), master=Image.fromarray(master))
+
+    assert _codes(report) == {"colour_shift"}
+    assert report.signals["colour_shift"] > 6
+    assert not report.passed
+
+
+def test_a_master_made_at_full_size_compares_with_a_working_copy():
+    full = product_scene((480, 480))
+    master = compose_master(full.image, full.model_mask(2)).image
+    working = full.image.resize((240, 240), Image.Resampling.BOX)
+    mask = full.model_mask(2).resize((240, 240), Image.Resampling.BOX)
+
+    report = assess(working, mask, original_size=ORIGINAL, master=master)
+
+    assert report.signals["colour_shift"] < 2
+    assert report.passed
+
+
+def test_a_busy_background_is_judged_on_the_mask_alone():
+    scene = product_scene(backdrop=busy_backdrop((320, 320)))
+
+    report = assess(scene.image, scene.model_mask(), original_size=ORIGINAL)
+
+    assert report.passed
+    assert "disagreement" not in report.signals
+
+
+def test_a_second_opinion_of_another_size_is_compared_at_the_mask_size(scene):
+    second = _second_opinion(scene).resize((160, 160), Image.Resampling.BILINEAR)
+
+    report = _assess(scene, scene.model_mask(), second_mask=second)
+
+    assert report.signals["disagreement"] < 0.03
+
+
+def test_the_score_never_drops_below_zero(scene):
+    tiny = product_scene(box=(150, 290, 170, 330))
+    blurred = tiny.image.filter(ImageFilter.GaussianBlur(3))
+    second = Image.new("L", tiny.size, 255)
+
+    report = assess(blurred, _all_uncertain(tiny), original_size=(200, 200), second_mask=second)
+
+    assert sum(r.penalty for r in report.reasons) > 100
+    assert report.score == 0
+
+
+def test_penalties_grow_with_how_far_a_signal_is_past_its_limit(scene):
+    mild = _assess(scene, scene.model_mask(), thresholds=Thresholds(uncertain_share_max=0.05))
+    severe = _assess(scene, _all_uncertain(scene))
+
+    (mild_reason,) = mild.reasons
+    (severe_reason,) = [r for r in severe.reasons if r.code == "uncertain_edges"]
+    base, full = PENALTIES["uncertain_edges"]
+    assert base <= mild_reason.penalty < full
+    assert severe_reason.penalty == full
+
+
+def test_reasons_are_recorded_as_json(scene):
+    report = _assess(scene, scene.model_mask(), original_size=(800, 600))
+
+    assert report.reasons_json() == [
+        {
+            "code": "low_resolution",
+            "message": report.reasons[0].message,
+            "value": 800.0,
+            "limit": 1000.0,
+        }
+    ]
+    assert "800 px" in report.reasons[0].message
+
+
+def test_a_mask_of_another_size_is_refused(scene):
+    with pytest.raises(ValueError, match="size"):
+        assess(scene.image, Image.new("L", (10, 10), 255))
+
+
+# Thresholds.from_dict
+
+
+def test_thresholds_come_from_a_dict_and_none_keeps_the_default():
+    thresholds = Thresholds.from_dict({"pass_score": 80, "blur_min": 40, "coverage_max": None})
+
+    assert thresholds.pass_score == 80
+    assert thresholds.blur_min == 40.0
+    assert isinstance(thresholds.blur_min, float)
+    assert thresholds.coverage_max == Thresholds().coverage_max
+
+
+def test_an_unknown_threshold_is_refused_by_name():
+    with pytest.raises(ValueError, match="'blurr_min'"):
+        Thresholds.from_dict({"blurr_min": 40})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("blur_min", "60"),
+        ("pass_score", True),
+        ("pass_score", 70.5),
+        ("fragments_max", [3]),
+        ("coverage_min", -0.1),
+        ("coverage_max", float("nan")),
+        ("pass_score", 101),
+    ],
+)
+def test_a_threshold_of_the_wrong_type_or_range_is_refused_by_name(key, value):
+    with pytest.raises(ValueError, match=key):
+        Thresholds.from_dict({key: value})
+
+
+def test_stricter_thresholds_flag_what_the_defaults_pass(scene):
+    strict = Thresholds.from_dict({"blur_min": 5000})
+
+    report = _assess(scene, scene.model_mask(), thresholds=strict)
+
+    assert _codes(report) == {"blurry"}
+    assert not _assess(scene, scene.model_mask(), thresholds=Thresholds(pass_score=100)).reasons
