@@ -61,8 +61,13 @@ def main() -> None:
     forking = run(Worker, args.jobs, photo)
     simple = run(LightboxWorker, args.jobs, photo)
     rows = [
-        (name, f"{r['wall_per_job_ms']:.0f}", f"{r['model_ms_median']:.0f}", f"{r['segment_ms_median']:.0f}",
-         r["processes"])
+        (
+            name,
+            f"{r['wall_per_job_ms']:.0f}",
+            f"{r['model_ms_median']:.0f}",
+            f"{r['segment_ms_median']:.0f}",
+            r["processes"],
+        )
         for name, r in (("Worker (fork per job)", forking), ("LightboxWorker (SimpleWorker)", simple))
     ]
     print(table(rows, ("worker", "wall ms/job", "model load ms (median)", "segment ms", "processes")))
