@@ -1,7 +1,7 @@
 """Run the pipeline over files on disk, without the web or the database.
 
 Used by `manage.py process_images`; each input is independent, so a pool of
-processes shares the work (each builds its own model session after fork).
+processes shares the work, each with its own model session.
 """
 
 from __future__ import annotations
@@ -117,6 +117,9 @@ def process_file(path: str, name: str, out_dir: str, save_masks: bool, threshold
 
 
 def _init_worker(threads: int) -> None:
+    import django
+
+    django.setup()
     from django.conf import settings
 
     settings.LIGHTBOX_ONNX_THREADS = threads
@@ -136,10 +139,10 @@ def process_files(
             yield process_file(path, name, str(out_dir), save_masks, thresholds)
         return
     threads = max(1, (os.cpu_count() or 1) // workers)
-    # fork: children inherit Django's set-up; none inherits a model session, since the
-    # parent never loads one and the cache is keyed by pid.
+    # spawn, not fork: a parent that already holds an ONNX Runtime session (its thread
+    # pool included) must never fork it into children (shared/reliability.md §0).
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(threads,)
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(threads,)
     ) as pool:
         futures = {
             pool.submit(process_file, path, name, str(out_dir), save_masks, thresholds): path

@@ -117,12 +117,32 @@ def _working_copy(image: Image.Image, long_side: int) -> Image.Image:
     return rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
 
 
+# Disconnected blobs smaller than this share of the largest one are specks of
+# backdrop the model half-believed in; bigger ones stay for the gate to judge.
+SPECK_SHARE = 0.02
+
+
+def drop_specks(values: np.ndarray, *, threshold: float = 0.5, share: float = SPECK_SHARE) -> np.ndarray:
+    """Zero the soft mask over connected components much smaller than the largest one."""
+    from scipy import ndimage
+
+    labels, count = ndimage.label(values >= threshold)
+    if count <= 1:
+        return values
+    areas = np.bincount(labels.ravel())[1:]
+    keep = np.flatnonzero(areas >= share * areas.max()) + 1
+    body = np.isin(labels, keep)
+    # Soft edge pixels belong to the blob they touch: grow the kept area by 2 px.
+    near_body = ndimage.binary_dilation(body, iterations=2)
+    return np.where(near_body, values, 0.0)
+
+
 def refine_mask(mask: Image.Image) -> Image.Image:
     """Tighten a soft model mask: stretch the contrast so the backdrop is 0 and the body 255,
-    keeping a narrow soft band at the edge for anti-aliasing."""
+    keeping a narrow soft band at the edge for anti-aliasing, and drop stray specks."""
     values = np.asarray(mask, dtype=np.float32) / 255.0
     low, high = 0.08, 0.92
-    refined = np.clip((values - low) / (high - low), 0.0, 1.0)
+    refined = drop_specks(np.clip((values - low) / (high - low), 0.0, 1.0))
     out = Image.fromarray((refined * 255 + 0.5).astype(np.uint8), mode="L")
     # A 3×3 median removes isolated speckles without moving the edge.
     return out.filter(ImageFilter.MedianFilter(3))
