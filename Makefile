@@ -31,10 +31,10 @@ $(STAMP): pyproject.toml
 
 ## Headless Chromium from Debian's package for the browser tests.
 install-test:
-	@test -x $(CHROMIUM) || { \
-	  echo "Installing Debian's chromium for the browser tests…"; \
+	@{ test -x $(CHROMIUM) && command -v exiftool >/dev/null; } || { \
+	  echo "Installing Debian's chromium and exiftool for the tests…"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium libimage-exiftool-perl >/dev/null; }
 
 services:
 	bin/ensure-services
