@@ -4,7 +4,6 @@ from django.contrib import admin
 
 from catalog.models import (
     ImageVersion,
-    MarketplaceProfile,
     Product,
     Rendition,
     ReviewDecision,
@@ -63,13 +62,6 @@ class ImageVersionAdmin(admin.ModelAdmin):
         "timings_ms",
         "compute_seconds",
     ]
-
-
-@admin.register(MarketplaceProfile)
-class MarketplaceProfileAdmin(admin.ModelAdmin):
-    list_display = ["name", "channel", "role", "canvas_width", "canvas_height", "output_format", "enabled"]
-    list_filter = ["channel", "enabled", "output_format"]
-    search_fields = ["name", "slug"]
 
 
 @admin.register(Rendition)

@@ -580,6 +580,27 @@ class MarketplaceProfile(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def field_values(self) -> dict[str, Any]:
+        from django.forms.models import model_to_dict
+
+        return model_to_dict(self)
+
+    def applies_to(self, source_role: str, channel_has_additional: bool) -> bool:
+        """Whether photos in `source_role` get a rendition for this profile.
+
+        Channels with a separate profile for extra views (Amazon) keep the main
+        profile for main photos; elsewhere every photo uses the main profile.
+        """
+        if self.role == MarketplaceProfile.Role.ADDITIONAL:
+            return source_role == SourceRole.ALTERNATE
+        if self.role == MarketplaceProfile.Role.SWATCH:
+            return source_role == SourceRole.SWATCH
+        if self.role != MarketplaceProfile.Role.MAIN:
+            return source_role == SourceRole.MAIN  # social feed and story crops: hero shot only
+        return source_role == SourceRole.MAIN or (
+            source_role == SourceRole.ALTERNATE and not channel_has_additional
+        )
+
 
 class Rendition(models.Model):
     """One marketplace output of a version. Unique per (version, profile, spec)."""

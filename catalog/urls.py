@@ -14,4 +14,5 @@ urlpatterns = [
     path("exports/", views.exports, name="exports"),
     path("files/sources/<uuid:source_id>", views.source_file, name="source_file"),
     path("files/versions/<uuid:version_id>/<str:kind>", views.version_file, name="version_file"),
+    path("files/renditions/<uuid:rendition_id>", views.rendition_file, name="rendition_file"),
 ]

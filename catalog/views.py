@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.access import require_permission
 from catalog.forms import UploadForm
-from catalog.models import ImageVersion, Product, SourceImage, UploadBatch
+from catalog.models import ImageVersion, Product, Rendition, SourceImage, UploadBatch
 from catalog.uploads import do_upload_photos
 
 # Content types we serve stored images with; anything else goes out as a download.
@@ -60,7 +60,15 @@ def product_list(request: HttpRequest) -> HttpResponse:
 @require_permission("catalog.view_product")
 def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
     product = get_object_or_404(Product, sku=sku)
-    sources = product.source_images.prefetch_related("versions").order_by("position", "uploaded_at")
+    sources = product.source_images.prefetch_related(
+        Prefetch("versions", queryset=ImageVersion.objects.order_by("-number")),
+        Prefetch(
+            "versions__renditions",
+            queryset=Rendition.objects.select_related("profile").order_by(
+                "profile__channel", "profile__slug"
+            ),
+        ),
+    ).order_by("position", "uploaded_at")
     return render(request, "catalog/product_detail.html", {"product": product, "sources": sources})
 
 
@@ -102,7 +110,7 @@ def exports(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/exports.html", {})
 
 
-def _image_response(field_file, fmt: str) -> FileResponse:
+def _image_response(field_file, fmt: str, *, download_name: str | None = None) -> FileResponse:
     if not field_file:
         raise Http404("no file")
     try:
@@ -111,7 +119,10 @@ def _image_response(field_file, fmt: str) -> FileResponse:
         raise Http404("file missing from storage") from None
     content_type = _IMAGE_TYPES.get(fmt.upper())
     response = FileResponse(
-        handle, content_type=content_type or "application/octet-stream", as_attachment=content_type is None
+        handle,
+        content_type=content_type or "application/octet-stream",
+        as_attachment=content_type is None or download_name is not None,
+        filename=download_name or "",
     )
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -132,3 +143,12 @@ def version_file(request: HttpRequest, version_id: str, kind: str) -> FileRespon
     if kind not in ("mask", "master"):
         raise Http404("unknown file kind")
     return _image_response(getattr(version, kind), "PNG")
+
+
+@require_GET
+@require_permission("catalog.view_rendition")
+def rendition_file(request: HttpRequest, rendition_id: str) -> FileResponse:
+    rendition = get_object_or_404(Rendition, pk=rendition_id)
+    download = request.GET.get("download") == "1"
+    name = rendition.file.name.rsplit("/", 1)[-1] if download else None
+    return _image_response(rendition.file, rendition.format, download_name=name)

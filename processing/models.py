@@ -42,3 +42,35 @@ class CategoryThresholds(models.Model):
             Thresholds.from_dict(self.overrides or {})
         except (TypeError, ValueError) as exc:
             raise ValidationError({"overrides": str(exc)}) from exc
+
+
+class RerenderRun(models.Model):
+    """A tracked background batch: every published version re-rendered after a profile changed."""
+
+    profile = models.ForeignKey("catalog.MarketplaceProfile", on_delete=models.CASCADE, related_name="+")
+    revision = models.PositiveIntegerField()
+    started_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")),
+                name="processing_rerenderrun_done_within_total",
+                violation_error_message="A run cannot finish more versions than it has.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Re-render {self.profile} r{self.revision}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.done / self.total)

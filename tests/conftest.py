@@ -115,3 +115,25 @@ def model_dir():
 
     provision(settings.LIGHTBOX_MODEL_NAME, settings.LIGHTBOX_MODEL_DIR)
     return settings.LIGHTBOX_MODEL_DIR
+
+
+@pytest.fixture(autouse=True)
+def _marketplace_profiles(request):
+    """The seeded profiles, also after a transactional test flushed the tables.
+
+    A flush re-runs post_migrate (roles come back) but not data migrations.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    if marker is None and "db" not in names and "transactional_db" not in names:
+        return
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or "transactional_db" in names
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    import importlib
+
+    from django.apps import apps
+
+    from catalog.models import MarketplaceProfile
+
+    if not MarketplaceProfile.objects.exists():
+        importlib.import_module("catalog.migrations.0002_seed_marketplace_profiles").seed(apps, None)

@@ -1,0 +1,63 @@
+"""Re-render every published version for a profile that changed, as a tracked run.
+
+The run walks the published versions in chunks, one job per chunk, so no job
+outlives its timeout and progress shows on the run as it goes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from catalog.models import ImageVersion, MarketplaceProfile, Priority
+from processing.models import RerenderRun
+from processing.publishing import render_missing
+
+logger = logging.getLogger("lightbox.jobs")
+CHUNK = 25
+
+
+def _published(profile: MarketplaceProfile):
+    return ImageVersion.objects.filter(status=ImageVersion.Status.PUBLISHED).order_by("pk")
+
+
+def start_rerender(profile: MarketplaceProfile, user: Any) -> RerenderRun:
+    import django_rq
+
+    run = RerenderRun.objects.create(
+        profile=profile, revision=profile.revision, started_by=user, total=_published(profile).count()
+    )
+    queue = django_rq.get_queue(Priority.LOW.queue_name)
+    # django-rq's on_db_commit mode holds this until the admin's save commits.
+    queue.enqueue("processing.rerender.rerender_chunk", run.pk, None)
+    return run
+
+
+def rerender_chunk(run_id: int, after: str | None) -> str:
+    """Re-render the next CHUNK published versions after `after`, then queue the rest."""
+    import django_rq
+
+    run = RerenderRun.objects.select_related("profile").filter(pk=run_id).first()
+    if run is None or run.finished_at:
+        return "nothing to do"
+    versions = _published(run.profile).select_related("source__product")
+    if after:
+        versions = versions.filter(pk__gt=after)
+    chunk = list(versions[:CHUNK])
+    for version in chunk:
+        try:
+            render_missing(version)
+            RerenderRun.objects.filter(pk=run.pk).update(done=F("done") + 1)
+        except Exception:  # noqa: BLE001 - one bad master must not stop the run
+            logger.exception("re-render of %s failed", version.pk)
+            RerenderRun.objects.filter(pk=run.pk).update(done=F("done") + 1, failed=F("failed") + 1)
+    if len(chunk) < CHUNK:
+        RerenderRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+        return "finished"
+    django_rq.get_queue(Priority.LOW.queue_name).enqueue(
+        "processing.rerender.rerender_chunk", run.pk, str(chunk[-1].pk)
+    )
+    return "continued"
