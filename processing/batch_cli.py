@@ -47,6 +47,7 @@ class FileReport:
     master: str = ""
     mask: str = ""
     timings_ms: dict[str, int] = field(default_factory=dict)
+    renditions: list[dict] = field(default_factory=list)
 
 
 def expand_inputs(paths: Iterable[str]) -> list[str]:
@@ -73,7 +74,56 @@ def _output_name(path: str, taken: set[str]) -> str:
     return name
 
 
-def process_file(path: str, name: str, out_dir: str, save_masks: bool, thresholds: dict) -> FileReport:
+@dataclass(frozen=True)
+class ProfileRecipe:
+    """What the CLI needs of a marketplace profile, picklable for worker processes."""
+
+    slug: str
+    spec: str
+    rules: dict
+    requirements: dict
+
+
+def render_for_profiles(
+    master: Image.Image, stem: str, recipes: list[ProfileRecipe], out: Path
+) -> list[dict]:
+    from processing.pipeline.compliance import Requirements, check
+    from processing.pipeline.render import RenditionMetadata, render_many
+    from processing.pipeline.spec import RenditionSpec
+
+    specs = [RenditionSpec.parse(r.spec) for r in recipes]
+    metadata = RenditionMetadata(sku=stem, title=stem, alt_text=stem)
+    rows = []
+    for recipe, spec, image in zip(recipes, specs, render_many(master, specs, metadata), strict=True):
+        result = check(
+            image.data,
+            spec,
+            expected=metadata,
+            rules=recipe.rules,
+            requirements=Requirements.from_profile_fields(**recipe.requirements),
+        )
+        folder = out / "renditions" / recipe.slug
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{stem}.{spec.extension}"
+        path.write_bytes(image.data)
+        rows.append(
+            {
+                "profile": recipe.slug,
+                "path": str(path),
+                "width": image.width,
+                "height": image.height,
+                "bytes": image.byte_size,
+                "format": image.format,
+                "compliant": result.passed,
+                "failures": [f"{c.name}: {c.detail}" for c in result.failed()],
+            }
+        )
+    return rows
+
+
+def process_file(
+    path: str, name: str, out_dir: str, save_masks: bool, thresholds: dict, recipes: tuple = ()
+) -> FileReport:
     from processing.jobs import StageClock, run_pipeline
 
     started = time.perf_counter()
@@ -104,6 +154,10 @@ def process_file(path: str, name: str, out_dir: str, save_masks: bool, threshold
             mask_path = str(out / "masks" / f"{name}.png")
             mask.save(mask_path, format="PNG", compress_level=3)
     report = result.report
+    renditions = []
+    if recipes and report.passed and result.master is not None:
+        with clock.stage("render"):
+            renditions = render_for_profiles(result.master.image, name, list(recipes), out)
     return FileReport(
         input=path,
         status="published" if report.passed else "flagged",
@@ -113,6 +167,7 @@ def process_file(path: str, name: str, out_dir: str, save_masks: bool, threshold
         master=master_path,
         mask=mask_path,
         timings_ms=clock.timings_ms,
+        renditions=renditions,
     )
 
 
@@ -126,7 +181,13 @@ def _init_worker(threads: int) -> None:
 
 
 def process_files(
-    inputs: list[str], out_dir: Path, *, save_masks: bool, workers: int, thresholds: dict
+    inputs: list[str],
+    out_dir: Path,
+    *,
+    save_masks: bool,
+    workers: int,
+    thresholds: dict,
+    recipes: tuple[ProfileRecipe, ...] = (),
 ) -> Iterator[FileReport]:
     """Yield one report per input as each finishes (order of completion)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -136,7 +197,7 @@ def process_files(
     jobs = [(path, _output_name(path, taken)) for path in inputs]
     if workers <= 1:
         for path, name in jobs:
-            yield process_file(path, name, str(out_dir), save_masks, thresholds)
+            yield process_file(path, name, str(out_dir), save_masks, thresholds, recipes)
         return
     threads = max(1, (os.cpu_count() or 1) // workers)
     # spawn, not fork: a parent that already holds an ONNX Runtime session (its thread
@@ -145,7 +206,7 @@ def process_files(
         max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(threads,)
     ) as pool:
         futures = {
-            pool.submit(process_file, path, name, str(out_dir), save_masks, thresholds): path
+            pool.submit(process_file, path, name, str(out_dir), save_masks, thresholds, recipes): path
             for path, name in jobs
         }
         for future in as_completed(futures):

@@ -7,7 +7,7 @@ import io
 
 import pytest
 from django.core.files.base import ContentFile
-from PIL import Image
+from PIL import Image, ImageDraw
 
 PASSWORD = "correct horse battery staple"
 
@@ -137,3 +137,37 @@ def _marketplace_profiles(request):
 
     if not MarketplaceProfile.objects.exists():
         importlib.import_module("catalog.migrations.0002_seed_marketplace_profiles").seed(apps, None)
+
+
+def master_png(size=(900, 700)) -> bytes:
+    """A cut-out: a red rounded product on transparency, like compose makes."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    ImageDraw.Draw(image).rounded_rectangle((20, 20, size[0] - 20, size[1] - 20), 60, fill=(190, 40, 40, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def small_profiles():
+    """Seeded profiles scaled to a quarter so the suite stays fast; rules unchanged."""
+    from catalog.models import MarketplaceProfile
+
+    for profile in MarketplaceProfile.objects.all():
+        profile.canvas_width //= 4
+        profile.canvas_height //= 4
+        profile.min_long_side //= 4
+        profile.min_short_side //= 4
+        profile.save()
+
+
+@pytest.fixture
+def rendering_version(product, make_version):
+    product.asin = "B000TEST01"
+    product.attributes = {"alt_text": "Red stoneware mug, front view"}
+    product.save()
+    from catalog.models import VersionStatus
+
+    version = make_version(product, status=VersionStatus.RENDERING)
+    version.master.save("m.png", ContentFile(master_png()))
+    return version

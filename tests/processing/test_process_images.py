@@ -70,3 +70,33 @@ def test_a_path_with_no_images_is_an_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(CommandError, match="no images found"):
         call_command("process_images", str(tmp_path / "empty"), "--out", str(tmp_path / "out"))
+
+
+def test_published_images_get_a_checked_rendition_per_requested_profile(tmp_path, db):
+    from bench.quality_set import make_photo
+
+    photo = make_photo("studio_white", 1200, seed=3, shape="box")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "boxed.jpg").write_bytes(photo.encode())
+    out = tmp_path / "out"
+
+    call_command(
+        "process_images", str(tmp_path / "in"), "--out", str(out), "--profiles", "amazon-main,storefront-avif"
+    )
+
+    (entry,) = json.loads((out / "report.json").read_text())
+    assert entry["status"] == "published", entry["reasons"]
+    by_profile = {r["profile"]: r for r in entry["renditions"]}
+    assert set(by_profile) == {"amazon-main", "storefront-avif"}
+    amazon = by_profile["amazon-main"]
+    assert amazon["path"] == str(out / "renditions" / "amazon-main" / "boxed.jpg")
+    assert (amazon["width"], amazon["height"], amazon["format"]) == (2000, 2000, "jpeg")
+    assert amazon["compliant"], amazon["failures"]
+    with Image.open(by_profile["storefront-avif"]["path"]) as avif:
+        assert avif.format == "AVIF"
+        assert avif.size == (1600, 1600)
+
+
+def test_an_unknown_profile_is_named(tmp_path, db, folder):
+    with pytest.raises(CommandError, match="unknown profile.*walmrt"):
+        call_command("process_images", str(folder), "--out", str(tmp_path / "o"), "--profiles", "walmrt")

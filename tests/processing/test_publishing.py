@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from catalog.models import ImageVersion, MarketplaceProfile, Rendition, SourceImage, VersionStatus
 from processing.naming import amazon_identifier, rendition_filename
@@ -16,36 +15,6 @@ from processing.profiles import MarketplaceProfileForm, spec_for
 from processing.publishing import applicable_profiles, render_version
 
 pytestmark = pytest.mark.django_db
-
-
-def master_png(size=(900, 700)) -> bytes:
-    """A cut-out: a red rounded product on transparency, like compose makes."""
-    image = Image.new("RGBA", size, (0, 0, 0, 0))
-    ImageDraw.Draw(image).rounded_rectangle((20, 20, size[0] - 20, size[1] - 20), 60, fill=(190, 40, 40, 255))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-@pytest.fixture
-def small_profiles():
-    """Seeded profiles scaled to a quarter so the suite stays fast; rules unchanged."""
-    for profile in MarketplaceProfile.objects.all():
-        profile.canvas_width //= 4
-        profile.canvas_height //= 4
-        profile.min_long_side //= 4
-        profile.min_short_side //= 4
-        profile.save()
-
-
-@pytest.fixture
-def rendering_version(product, make_version):
-    product.asin = "B000TEST01"
-    product.attributes = {"alt_text": "Red stoneware mug, front view"}
-    product.save()
-    version = make_version(product, status=VersionStatus.RENDERING)
-    version.master.save("m.png", ContentFile(master_png()))
-    return version
 
 
 def test_a_version_is_published_with_a_passing_rendition_for_every_applicable_profile(

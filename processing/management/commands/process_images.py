@@ -7,7 +7,29 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from processing.batch_cli import expand_inputs, process_files, write_report
+from processing.batch_cli import ProfileRecipe, expand_inputs, process_files, write_report
+
+
+def load_recipes(slugs: list[str]) -> tuple[ProfileRecipe, ...]:
+    if not slugs:
+        return ()
+    from catalog.models import MarketplaceProfile
+    from processing.profiles import spec_for
+
+    found = {p.slug: p for p in MarketplaceProfile.objects.filter(slug__in=slugs)}
+    unknown = [s for s in slugs if s not in found]
+    if unknown:
+        known = ", ".join(MarketplaceProfile.objects.order_by("slug").values_list("slug", flat=True))
+        raise CommandError(f"unknown profile(s) {', '.join(unknown)}; known: {known}")
+    return tuple(
+        ProfileRecipe(
+            slug=p.slug,
+            spec=str(spec_for(p)),
+            rules=dict(p.checks),
+            requirements=p.field_values(),
+        )
+        for p in (found[s] for s in slugs)
+    )
 
 
 class Command(BaseCommand):
@@ -22,10 +44,27 @@ class Command(BaseCommand):
         parser.add_argument("--save-masks", action="store_true", help="Also write masks/<stem>.png.")
         parser.add_argument("--workers", type=int, default=1, help="Processes to use (default 1).")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--profiles",
+            default="",
+            help="Comma-separated marketplace profile slugs to render published images for "
+            "(e.g. amazon-main,shopify,instagram-square).",
+        )
 
-    def handle(self, *args, paths, out: Path, save_masks: bool, workers: int, no_progress: bool, **options):
+    def handle(
+        self,
+        *args,
+        paths,
+        out: Path,
+        save_masks: bool,
+        workers: int,
+        no_progress: bool,
+        profiles: str,
+        **options,
+    ):
         if workers < 1:
             raise CommandError("--workers must be at least 1")
+        recipes = load_recipes([s.strip() for s in profiles.split(",") if s.strip()])
         inputs = expand_inputs(paths)
         if not inputs:
             raise CommandError("no images found in the given paths")
@@ -36,6 +75,7 @@ class Command(BaseCommand):
             save_masks=save_masks,
             workers=workers,
             thresholds=dict(settings.LIGHTBOX_QUALITY_THRESHOLDS),
+            recipes=recipes,
         )
         show_bar = not no_progress and sys.stderr.isatty()
         if show_bar:
