@@ -57,7 +57,7 @@ def estimate_backdrop(
     if spread > max_spread:
         return BackdropEstimate(color=color, spread=spread, is_plain=False, mask=None)
 
-    alpha = _foreground(distance, spread)
+    alpha = _foreground(_shadow_tolerant(lab, backdrop), spread)
     mask = Image.fromarray(np.round(alpha * 255).astype(np.uint8), mode="L")
     if mask.size != image.size:
         mask = mask.resize(image.size, Image.Resampling.BILINEAR)
@@ -105,6 +105,22 @@ def _fit_backdrop(lab: np.ndarray, frame: np.ndarray) -> np.ndarray:
     gx = np.linspace(0, 1, width, dtype=np.float32)
     gy = np.linspace(0, 1, height, dtype=np.float32)
     return coef[0] + gx[None, :, None] * coef[1] + gy[:, None, None] * coef[2]
+
+
+# A soft contact shadow darkens the backdrop without changing its hue: up to this
+# many L* units of darkening at the backdrop's own chroma count as backdrop.
+# Measured on generated studio shots: the shadow alone pushed disagreement with
+# the model to 0.03–0.12; without it the clean shots sat at 0.002–0.014.
+SHADOW_LIGHTNESS = 22.0
+
+
+def _shadow_tolerant(lab: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """Colour distance from the backdrop, forgiving darkening of its own hue."""
+    d_lightness = lab[..., 0] - backdrop[..., 0]
+    darker = np.clip(-d_lightness, 0.0, None)
+    lightness = np.where(d_lightness < 0, np.clip(darker - SHADOW_LIGHTNESS, 0.0, None), d_lightness)
+    chroma = ((lab[..., 1:] - backdrop[..., 1:]) ** 2).sum(axis=2)
+    return np.sqrt(lightness**2 + chroma)
 
 
 def _foreground(distance: np.ndarray, spread: float) -> np.ndarray:

@@ -166,10 +166,11 @@ def assess(
         reasons.append(Reason("empty_mask", "No product was found in the photo.", 0.0, None, penalty, True))
         return _report(reasons, signals, t)
 
-    _measure_mask(alpha, fg, signals, reasons, t)
+    other = _second_opinion(second_mask, fg.shape) if second_mask is not None else None
+    _measure_mask(alpha, fg, signals, reasons, t, other)
     _measure_photo(rgb, alpha, fg, signals, reasons, t)
-    if second_mask is not None:
-        _measure_disagreement(fg, second_mask, signals, reasons, t)
+    if other is not None:
+        _measure_disagreement(fg, other, signals, reasons, t)
     if master is not None:
         _measure_colour_shift(rgb, alpha, master, signals, reasons, t)
     return _report(reasons, signals, t)
@@ -225,6 +226,7 @@ def _measure_mask(
     signals: dict[str, float],
     reasons: list[Reason],
     t: Thresholds,
+    other: np.ndarray | None = None,
 ) -> None:
     coverage = signals["coverage"]
 
@@ -303,7 +305,11 @@ def _measure_mask(
         )
 
     filled = ndimage.binary_fill_holes(fg)
-    holes_share = float((filled & ~fg).sum() / filled.sum())
+    holes = filled & ~fg
+    if other is not None:
+        # An opening the independent mask also sees through (a mug's handle) is real.
+        holes &= other
+    holes_share = float(holes.sum() / filled.sum())
     signals["holes_share"] = holes_share
     if holes_share > t.holes_share_max:
         reasons.append(
@@ -348,9 +354,12 @@ def _measure_photo(
     inside = ndimage.binary_erosion(alpha >= 224, iterations=1)
     if not inside.any():
         inside = fg
-    luma = grey[inside]
-    # JPEG ringing keeps a blown highlight from sitting exactly at 255, hence the margin.
-    clipped = float(((luma <= 1) | (luma >= 254)).mean())
+    # A highlight blown in one channel loses detail even when luma is not at the limit (a
+    # red product blown out in red only); crushed shadows are judged on luma, since a
+    # saturated colour legitimately has a channel near 0. JPEG ringing keeps a blown
+    # highlight from sitting exactly at 255, hence the margin.
+    channels = rgb[inside]
+    clipped = float(((channels.max(axis=1) >= 254) | (grey[inside] <= 1)).mean())
     signals["clipped_share"] = clipped
     if clipped > t.clipped_share_max:
         reasons.append(
@@ -365,18 +374,21 @@ def _measure_photo(
         )
 
 
+def _second_opinion(second_mask: Image.Image, shape: tuple[int, int]) -> np.ndarray:
+    second = second_mask if second_mask.mode == "L" else second_mask.convert("L")
+    height, width = shape
+    if second.size != (width, height):
+        second = second.resize((width, height), Image.Resampling.BILINEAR)
+    return np.asarray(second) >= 128
+
+
 def _measure_disagreement(
     fg: np.ndarray,
-    second_mask: Image.Image,
+    other: np.ndarray,
     signals: dict[str, float],
     reasons: list[Reason],
     t: Thresholds,
 ) -> None:
-    second = second_mask if second_mask.mode == "L" else second_mask.convert("L")
-    height, width = fg.shape
-    if second.size != (width, height):
-        second = second.resize((width, height), Image.Resampling.BILINEAR)
-    other = np.asarray(second) >= 128
     union = int((fg | other).sum())
     disagreement = 1.0 - (fg & other).sum() / union if union else 0.0
     signals["disagreement"] = float(disagreement)
