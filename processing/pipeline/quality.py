@@ -354,12 +354,12 @@ def _measure_photo(
     inside = ndimage.binary_erosion(alpha >= 224, iterations=1)
     if not inside.any():
         inside = fg
-    # A highlight blown in one channel loses detail even when luma is not at the limit (a
-    # red product blown out in red only); crushed shadows are judged on luma, since a
-    # saturated colour legitimately has a channel near 0. JPEG ringing keeps a blown
-    # highlight from sitting exactly at 255, hence the margin.
-    channels = rgb[inside]
-    clipped = float(((channels.max(axis=1) >= 254) | (grey[inside] <= 1)).mean())
+    # A highlight blown in two channels loses detail even when luma is not at the limit
+    # (a yellow product washed out); one clipped channel alone is often a legitimately
+    # saturated colour, and crushed shadows are judged on luma for the same reason.
+    # JPEG ringing keeps a blown highlight from sitting exactly at 255, hence the margin.
+    blown = (rgb[inside] >= 254).sum(axis=1) >= 2
+    clipped = float((blown | (grey[inside] <= 1)).mean())
     signals["clipped_share"] = clipped
     if clipped > t.clipped_share_max:
         reasons.append(
