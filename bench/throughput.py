@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _setup import ROOT, table
+from _setup import ROOT, django_setup, table
 
 BASELINE = """
 import sys, time
@@ -40,7 +40,6 @@ def make_inputs(folder: Path, count: int, megapixels: float) -> None:
     import numpy as np
     from PIL import Image
 
-    sys.path.insert(0, str(ROOT))
     from catalog.demo import DEMO_PRODUCTS, photo_dir
 
     width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
@@ -73,6 +72,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--model", default="u2netp")
     args = parser.parse_args()
+    django_setup()
     python = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         inputs = Path(tmp) / "in"

@@ -38,3 +38,8 @@ class UploadForm(forms.Form):
             sku=self.cleaned_data["sku"], defaults={"title": self.cleaned_data["title"]}
         )
         return product
+
+
+class BatchForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False)
+    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.NORMAL)

@@ -17,7 +17,7 @@ from django.db.models import F, Func, Q, Value
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+SKU_PATTERN = r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z"  # \Z: "$" would let a trailing newline in
 sku_validator = RegexValidator(
     SKU_PATTERN,
     "A SKU is 1–64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
@@ -115,6 +115,12 @@ class UploadBatch(models.Model):
         default=0, help_text="Files refused at upload (not images, duplicates, unreadable)."
     )
     errors = models.JSONField(default=list, blank=True, help_text="Per-file upload errors: [{file, reason}].")
+    manifest = models.JSONField(
+        default=dict, blank=True, help_text="Manifest rows by file name, when a CSV came with the upload."
+    )
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last file arrived; no more will be added."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -139,6 +145,33 @@ class UploadBatch(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"Batch {str(self.id)[:8]}"
+
+    def close(self) -> bool:
+        """No more files will arrive. True when this call closed it."""
+        return bool(
+            UploadBatch.objects.filter(pk=self.pk, closed_at__isnull=True).update(closed_at=timezone.now())
+        )
+
+    def record_refusal(self, filename: str, reason: str) -> None:
+        """Count a refused file and keep its reason, atomically (uploads arrive in parallel)."""
+        from django.db.models import Func, Value
+        from django.db.models.functions import Coalesce
+
+        entry = Value([{"file": filename[:255], "reason": reason[:500]}], output_field=models.JSONField())
+        UploadBatch.objects.filter(pk=self.pk).update(
+            file_count=F("file_count") + 1,
+            rejected_count=F("rejected_count") + 1,
+            errors=Func(
+                Coalesce(F("errors"), Value([], output_field=models.JSONField())),
+                entry,
+                function="",
+                arg_joiner=" || ",
+                output_field=models.JSONField(),
+            ),
+        )
+
+    def record_accepted(self, count: int = 1) -> None:
+        UploadBatch.objects.filter(pk=self.pk).update(file_count=F("file_count") + count)
 
 
 def source_upload_to(instance: SourceImage, filename: str) -> str:

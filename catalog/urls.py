@@ -2,15 +2,19 @@ from __future__ import annotations
 
 from django.urls import path
 
-from catalog import views
+from catalog import upload_views, views
 
 app_name = "catalog"
 urlpatterns = [
     path("", views.home, name="home"),
     path("products/", views.product_list, name="product_list"),
     path("products/<str:sku>/", views.product_detail, name="product_detail"),
-    path("upload/", views.upload, name="upload"),
-    path("batches/<uuid:batch_id>/", views.batch_detail, name="batch_detail"),
+    path("upload/", upload_views.upload, name="upload"),
+    path("batches/", upload_views.batch_list, name="batch_list"),
+    path("batches/new", upload_views.batch_create, name="batch_create"),
+    path("batches/<uuid:batch_id>/", upload_views.batch_detail, name="batch_detail"),
+    path("batches/<uuid:batch_id>/files", upload_views.batch_files, name="batch_files"),
+    path("batches/<uuid:batch_id>/close", upload_views.batch_close, name="batch_close"),
     path("exports/", views.exports, name="exports"),
     path("files/sources/<uuid:source_id>", views.source_file, name="source_file"),
     path("files/versions/<uuid:version_id>/<str:kind>", views.version_file, name="version_file"),

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from catalog.access import require_permission
-from catalog.forms import UploadForm
-from catalog.models import ImageVersion, Product, Rendition, SourceImage, UploadBatch
-from catalog.uploads import do_upload_photos
+from catalog.filters import ProductFilter
+from catalog.models import ImageVersion, Product, Rendition, ReviewDecision, SourceImage
 
 # Content types we serve stored images with; anything else goes out as a download.
 _IMAGE_TYPES = {
@@ -33,27 +31,40 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @require_permission("catalog.view_product")
 def product_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    products = Product.objects.annotate(
-        photo_count=Count("source_images", distinct=True),
-        published_count=Count(
-            "source_images__versions",
-            filter=Q(source_images__versions__status="published"),
-            distinct=True,
-        ),
-    ).order_by("sku")
-    if query:
-        products = products.filter(Q(sku__icontains=query) | Q(title__icontains=query))
-    page = Paginator(products, 50).get_page(request.GET.get("page"))
+    filters = ProductFilter(request.GET)
+    products = filters.apply(Product.objects.all()) if filters.is_valid() else Product.objects.none()
+    # Paginate the bare rows first; counts are then fetched for this page's ids only,
+    # so the page costs the same with 100 products or 100,000.
+    page = Paginator(products.order_by("sku").only("id", "sku", "title", "brand", "category"), 50).get_page(
+        request.GET.get("page")
+    )
+    ids = [p.pk for p in page]
+    stats = {
+        row["product_id"]: row
+        for row in SourceImage.objects.filter(product_id__in=ids)
+        .values("product_id")
+        .annotate(
+            photos=Count("id", distinct=True),
+            published=Count("versions", filter=Q(versions__status="published"), distinct=True),
+            flagged=Count("versions", filter=Q(versions__status="flagged"), distinct=True),
+        )
+    }
     first_photos = {
         s.product_id: s
-        for s in SourceImage.objects.filter(product__in=[p.pk for p in page])
+        for s in SourceImage.objects.filter(product_id__in=ids)
         .order_by("product_id", "position")
         .distinct("product_id")
     }
     for product in page:
+        product.stats = stats.get(product.pk, {})
         product.first_photo = first_photos.get(product.pk)
-    return render(request, "catalog/product_list.html", {"page": page, "query": query})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "catalog/product_list.html",
+        {"page": page, "filters": filters, "query": query.urlencode(), **filters.choices()},
+    )
 
 
 @require_GET
@@ -62,6 +73,7 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
     product = get_object_or_404(Product, sku=sku)
     sources = product.source_images.prefetch_related(
         Prefetch("versions", queryset=ImageVersion.objects.order_by("-number")),
+        Prefetch("versions__decisions", queryset=ReviewDecision.objects.select_related("reviewer")),
         Prefetch(
             "versions__renditions",
             queryset=Rendition.objects.select_related("profile").order_by(
@@ -70,38 +82,6 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
         ),
     ).order_by("position", "uploaded_at")
     return render(request, "catalog/product_detail.html", {"product": product, "sources": sources})
-
-
-@require_http_methods(["GET", "POST"])
-@require_permission("catalog.upload_images")
-def upload(request: HttpRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        product = form.product()
-        files = [(f.name, f) for f in request.FILES.getlist("files")]
-        outcome = do_upload_photos(
-            request.user,
-            product,
-            files,
-            priority=form.cleaned_data["priority"],
-            role=form.cleaned_data["role"],
-        )
-        for error in outcome.errors:
-            messages.error(request, f"{error['file']}: {error['reason']}")
-        if outcome.versions:
-            messages.success(request, f"{len(outcome.versions)} photo(s) queued for {product.sku}.")
-        return redirect("catalog:batch_detail", batch_id=outcome.batch.pk)
-    return render(request, "catalog/upload.html", {"form": form})
-
-
-@require_GET
-@require_permission("catalog.view_uploadbatch")
-def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
-    batch = get_object_or_404(UploadBatch, pk=batch_id)
-    counts = dict(
-        ImageVersion.objects.filter(source__batch=batch).values_list("status").annotate(n=Count("id"))
-    )
-    return render(request, "catalog/batch_detail.html", {"batch": batch, "counts": counts})
 
 
 @require_GET

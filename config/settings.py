@@ -136,6 +136,7 @@ STORAGES = {
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 LIGHTBOX_MAX_UPLOAD_BYTES = env_int("LIGHTBOX_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
+LIGHTBOX_MAX_ARCHIVE_BYTES = env_int("LIGHTBOX_MAX_ARCHIVE_BYTES", 4 * 1024**3, minimum=1)
 
 # --- Security (production values are the defaults when DEBUG is off) -------------
 SESSION_COOKIE_HTTPONLY = True

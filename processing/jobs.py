@@ -21,11 +21,11 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps
 
-from catalog.models import ImageVersion, InvalidTransition
+from catalog.models import ImageVersion, InvalidTransition, SourceImage
 from processing.model_cache import get_segmentation_model
 from processing.pipeline.backdrop import estimate_backdrop
 from processing.pipeline.compose import ComposedMaster, compose_master
-from processing.pipeline.ingest import BadImage, IngestedImage, IngestLimits, ingest
+from processing.pipeline.ingest import BadImage, IngestedImage, IngestLimits, hamming_distance, ingest
 from processing.pipeline.quality import QualityReport, Thresholds, assess
 from processing.pipeline.segment import segment
 from processing.thresholds import thresholds_for
@@ -125,6 +125,25 @@ def _png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+# dHash bits two photos may differ by and still be "the same picture" (re-encoded, resized).
+NEAR_DUPLICATE_BITS = 6
+
+
+def _near_duplicate_of(version: ImageVersion, phash: str) -> int | None:
+    """Position of another photo of the same product that looks the same, if any."""
+    source = version.source
+    SourceImage.objects.filter(pk=source.pk).update(perceptual_hash=phash)
+    siblings = (
+        SourceImage.objects.filter(product_id=source.product_id)
+        .exclude(pk=source.pk)
+        .exclude(perceptual_hash="")
+    )
+    for position, other in siblings.values_list("position", "perceptual_hash"):
+        if hamming_distance(phash, other) <= NEAR_DUPLICATE_BITS:
+            return position
+    return None
+
+
 def _persist(version: ImageVersion, result: PipelineResult, clock: StageClock) -> None:
     with clock.stage("save"):
         version.mask.save(f"{version.pk}.png", ContentFile(_png_bytes(result.mask)), save=False)
@@ -139,7 +158,11 @@ def _persist(version: ImageVersion, result: PipelineResult, clock: StageClock) -
         "compute_device": model.device if model else "cpu",
         "model_name": model.name if model else "",
         "model_sha256": model.sha256 if model else "",
-        "options": {**version.options, "second_opinion": result.second_opinion},
+        "options": {
+            **version.options,
+            "second_opinion": result.second_opinion,
+            "near_duplicate_of": _near_duplicate_of(version, result.ingested.perceptual_hash),
+        },
     }
     # Only while still PROCESSING: a sweeper that requeued us meanwhile wins.
     ImageVersion.objects.filter(pk=version.pk, status=ImageVersion.Status.PROCESSING).update(**fields)

@@ -57,3 +57,32 @@ def log_in(page, live_server):
         return page
 
     return log_in_as
+
+
+@pytest.fixture
+def live_worker(live_server, settings, redis_conn):
+    """A real `manage.py rqworker` on the test database, Redis and media folder."""
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    worker = subprocess.Popen(  # noqa: S603
+        [sys.executable, "manage.py", "rqworker", "high", "default", "low", "--with-scheduler"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()

@@ -1,0 +1,156 @@
+"""Files arriving in a batch: decide the product for each, store it, queue it.
+
+One file at a time from the browser (`receive_file`), or a whole ZIP in the
+background (`import_archive`, an RQ job, so a 500-file archive never holds a web
+request open). A file that cannot be taken fails alone with its reason on the
+batch; the others go through.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import PurePosixPath
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from catalog.intake.archive import ArchiveRefused, SkippedMember, iter_archive
+from catalog.intake.naming import Manifest, ManifestRow, parse_manifest, placement_from_name
+from catalog.models import ImageVersion, Priority, Product, SourceRole, UploadBatch, sku_validator
+from catalog.uploads import UploadRefused, add_photo
+
+logger = logging.getLogger("lightbox.intake")
+IMPORT_JOB = "catalog.intake.service.import_archive"
+MAX_MANIFEST_BYTES = 5 * 1024 * 1024
+
+
+def _product_for(sku: str, row: ManifestRow | None) -> Product:
+    try:
+        sku_validator(sku)
+    except ValidationError:
+        raise UploadRefused(f"{sku!r} is not a valid SKU (letters, digits, . _ - only).") from None
+    defaults = {"title": (row.title if row and row.title else sku)[:255]}
+    if row:
+        defaults.update(brand=row.brand[:120], category=row.category[:120])
+    try:
+        with transaction.atomic():
+            product, created = Product.objects.get_or_create(sku=sku, defaults=defaults)
+    except IntegrityError:  # created by a parallel upload a moment ago
+        product, created = Product.objects.get(sku=sku), False
+    if not created and row and row.title and product.title == product.sku:
+        Product.objects.filter(pk=product.pk).update(title=row.title[:255])
+    return product
+
+
+def receive_file(
+    batch: UploadBatch,
+    filename: str,
+    data: bytes,
+    *,
+    sku: str = "",
+    title: str = "",
+    role: str = "",
+    manifest: Manifest | None = None,
+) -> ImageVersion:
+    """Store one photo in `batch` and queue it. Raises UploadRefused with the reason.
+
+    The product comes from, in order: the SKU chosen for the file, the manifest row
+    for its name, the file-name conventions (README, "Bulk uploads").
+    """
+    row = manifest.lookup(filename) if manifest else None
+    placement = placement_from_name(filename)
+    if sku:
+        chosen_sku, chosen_role, position = sku, role or SourceRole.MAIN, None
+        if not (row and row.sku == sku):
+            row = ManifestRow(file=filename, sku=sku, title=title)
+    elif row:
+        chosen_sku, chosen_role, position = row.sku, row.role, row.position
+    elif placement:
+        chosen_sku, chosen_role, position = placement.sku, placement.role, placement.position
+    else:
+        raise UploadRefused("No SKU: choose one for this file, name it SKU.jpg, or list it in a manifest.")
+    product = _product_for(chosen_sku, row)
+    return add_photo(batch, product, PurePosixPath(filename).name, data, role=chosen_role, position=position)
+
+
+def manifest_of(batch: UploadBatch) -> Manifest | None:
+    if not batch.manifest:
+        return None
+    rows = {name: ManifestRow(**fields) for name, fields in batch.manifest.items()}
+    return Manifest(rows=rows, errors=[])
+
+
+def store_manifest(batch: UploadBatch, data: bytes) -> Manifest:
+    """Parse a CSV manifest and keep its rows on the batch; bad rows become batch errors."""
+    manifest = parse_manifest(data)
+    UploadBatch.objects.filter(pk=batch.pk).update(
+        manifest={name: asdict(row) for name, row in manifest.rows.items()}
+    )
+    for error in manifest.errors:
+        batch.record_refusal("manifest.csv", error)
+    batch.refresh_from_db()
+    return manifest
+
+
+def enqueue_archive(batch: UploadBatch, upload: Any) -> str:
+    """Keep the ZIP in storage and import it in the background (after commit)."""
+    import django_rq
+
+    name = default_storage.save(f"archives/{batch.pk}.zip", upload)
+    queue = django_rq.get_queue(Priority(batch.priority).queue_name)
+    queue.enqueue(IMPORT_JOB, str(batch.pk), name, job_id=f"import-{batch.pk}-{PurePosixPath(name).stem}")
+    return name
+
+
+def _archive_manifest(fh) -> bytes | None:
+    """The first CSV in the archive, read before the photos so every photo can use it."""
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(fh)
+        name = next((n for n in archive.namelist() if n.lower().endswith(".csv")), None)
+        if name is None or archive.getinfo(name).file_size > MAX_MANIFEST_BYTES:
+            return None
+        with archive.open(name) as member:
+            return member.read(MAX_MANIFEST_BYTES + 1)[:MAX_MANIFEST_BYTES]
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+        return None  # iter_archive below refuses the archive with its reason
+    finally:
+        fh.seek(0)
+
+
+def import_archive(batch_id: str, archive_name: str) -> str:
+    """Read a stored ZIP into the batch, one member at a time: each photo becomes a
+    queued version, each skipped member a reason on the batch."""
+    batch = UploadBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        return "missing"
+    if not default_storage.exists(archive_name):
+        return "archive already imported"
+    received = skipped = 0
+    with default_storage.open(archive_name, "rb") as fh:
+        manifest_data = _archive_manifest(fh)
+        manifest = store_manifest(batch, manifest_data) if manifest_data else manifest_of(batch)
+        try:
+            for item in iter_archive(fh):
+                if isinstance(item, SkippedMember):
+                    batch.record_refusal(item.name, item.reason)
+                    skipped += 1
+                    continue
+                if item.name.lower().endswith(".csv"):
+                    continue
+                try:
+                    receive_file(batch, item.name, item.data, manifest=manifest)
+                    batch.record_accepted()
+                    received += 1
+                except UploadRefused as exc:
+                    batch.record_refusal(item.name, str(exc))
+        except ArchiveRefused as exc:
+            batch.record_refusal(PurePosixPath(archive_name).name, str(exc))
+    batch.close()
+    default_storage.delete(archive_name)
+    logger.info("import_archive %s: %d received, %d skipped", batch_id, received, skipped)
+    return "imported"

@@ -1,0 +1,158 @@
+// Drag-and-drop uploads: one batch, then each file in its own request with its own
+// progress bar (XMLHttpRequest reports upload progress; fetch does not). A file that
+// fails keeps its reason and a retry button; the others carry on.
+(function () {
+  "use strict";
+  const root = document.getElementById("dropper");
+  if (!root) return;
+  root.hidden = false;
+  const csrf = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+  const input = document.getElementById("file-input");
+  const rows = document.getElementById("file-rows");
+  const overallBar = document.getElementById("overall-bar");
+  const overallText = document.getElementById("overall-text");
+  const maxBytes = Number(root.dataset.maxBytes);
+  const PARALLEL = 3;
+  let batch = null;
+  let hasArchive = false;
+  const items = [];
+
+  function post(url, body, onProgress) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      xhr.setRequestHeader("X-CSRFToken", csrf);
+      xhr.responseType = "json";
+      if (onProgress) xhr.upload.addEventListener("progress", (e) => e.lengthComputable && onProgress(e.loaded / e.total));
+      xhr.onload = () => resolve({ status: xhr.status, body: xhr.response || {} });
+      xhr.onerror = () => resolve({ status: 0, body: { reason: "The connection dropped; retry this file." } });
+      xhr.send(body);
+    });
+  }
+
+  let batchPromise = null;
+  function ensureBatch() {
+    // Files go up in parallel: they must all share the one batch created for them.
+    if (!batchPromise) {
+      batchPromise = (async () => {
+        const form = new FormData(document.getElementById("batch-form"));
+        const res = await post(root.dataset.createUrl, form);
+        if (res.status !== 201) { batchPromise = null; throw new Error("Could not start a batch."); }
+        batch = res.body;
+        const link = document.getElementById("batch-link");
+        link.hidden = false;
+        link.querySelector("a").href = batch.batch_url;
+        return batch;
+      })();
+    }
+    return batchPromise;
+  }
+
+  function addRow(file) {
+    const tr = document.createElement("tr");
+    tr.dataset.testid = "upload-row";
+    tr.setAttribute("data-testid", "upload-row");
+    const name = document.createElement("td");
+    name.textContent = file.name;
+    const barCell = document.createElement("td");
+    const bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    const pct = document.createElement("span");
+    pct.className = "pct";
+    pct.textContent = "0%";
+    barCell.append(bar, " ", pct);
+    const result = document.createElement("td");
+    result.className = "result";
+    result.textContent = "waiting";
+    tr.append(name, barCell, result);
+    rows.append(tr);
+    return { file, bar, pct, result, tr, done: false, ok: false };
+  }
+
+  function refreshOverall() {
+    const total = items.reduce((s, i) => s + i.file.size, 0) || 1;
+    const sent = items.reduce((s, i) => s + i.file.size * (i.bar.value / 100), 0);
+    const done = items.filter((i) => i.done).length;
+    overallBar.value = Math.round((100 * sent) / total);
+    overallText.textContent = `${done} of ${items.length} file(s) sent`;
+  }
+
+  async function send(item) {
+    item.result.textContent = "uploading";
+    if (item.file.size > maxBytes && !item.file.name.toLowerCase().endsWith(".zip")) {
+      return finish(item, false, `Larger than the ${Math.round(maxBytes / 1048576)} MB limit.`);
+    }
+    const b = await ensureBatch();
+    const form = new FormData();
+    form.append("file", item.file, item.file.name);
+    const sku = document.querySelector("#batch-form [name=sku]").value.trim();
+    if (sku) form.append("sku", sku);
+    const res = await post(b.files_url, form, (share) => {
+      item.bar.value = Math.round(share * 100);
+      item.pct.textContent = `${item.bar.value}%`;
+      refreshOverall();
+    });
+    const ok = res.status >= 200 && res.status < 300;
+    if (ok) {
+      item.bar.value = 100;
+      item.pct.textContent = "100%";
+      if (res.body.kind === "archive") hasArchive = true;
+    }
+    const text = ok
+      ? res.body.kind === "archive" ? "received; unpacking on the server"
+        : res.body.kind === "manifest" ? `manifest with ${res.body.rows} row(s)`
+        : `queued for ${res.body.sku}`
+      : res.body.reason || `failed (HTTP ${res.status})`;
+    finish(item, ok, text, res.status === 0);
+  }
+
+  function finish(item, ok, text, retryable) {
+    item.done = true;
+    item.ok = ok;
+    item.result.textContent = text;
+    item.tr.classList.toggle("failed", !ok);
+    if (!ok && retryable) {
+      const retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "secondary outline";
+      retry.textContent = "Retry";
+      retry.onclick = () => { item.done = false; retry.remove(); run([item]); };
+      item.result.append(" ", retry);
+    }
+    refreshOverall();
+  }
+
+  async function run(queue) {
+    const pending = queue.slice();
+    const workers = Array.from({ length: PARALLEL }, async () => {
+      while (pending.length) await send(pending.shift());
+    });
+    await Promise.all(workers);
+    if (items.every((i) => i.done) && batch) {
+      const form = new FormData();
+      if (hasArchive) form.append("pending_archive", "1");
+      await post(batch.close_url, form);
+      overallText.textContent += " — all sent.";
+    }
+  }
+
+  function accept(fileList) {
+    let files = Array.from(fileList);
+    // A manifest first, so the photos after it are matched by it; one ZIP per batch.
+    files.sort((a, b) => (b.name.toLowerCase().endsWith(".csv") ? 1 : 0) - (a.name.toLowerCase().endsWith(".csv") ? 1 : 0));
+    if (!files.length) return;
+    document.getElementById("overall").hidden = false;
+    document.getElementById("file-table").hidden = false;
+    const fresh = files.map(addRow);
+    items.push(...fresh);
+    refreshOverall();
+    run(fresh);
+  }
+
+  input.addEventListener("change", () => { accept(input.files); input.value = ""; });
+  const zone = root.querySelector(".dropzone");
+  ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
+  ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
+  zone.addEventListener("drop", (e) => accept(e.dataTransfer.files));
+})();
