@@ -145,14 +145,14 @@ def process_file(
         master_path = ""
         if result.master is not None:
             master_path = str(out / f"{name}.png")
-            result.master.image.save(master_path, format="PNG", compress_level=3)
+            result.master.image.save(master_path, format="PNG", compress_level=1)
         mask_path = ""
         if save_masks:
             mask = result.mask
             if mask.size != result.ingested.original_size:
                 mask = mask.resize(result.ingested.original_size, Image.Resampling.BILINEAR)
             mask_path = str(out / "masks" / f"{name}.png")
-            mask.save(mask_path, format="PNG", compress_level=3)
+            mask.save(mask_path, format="PNG", compress_level=1)
     report = result.report
     renditions = []
     if recipes and report.passed and result.master is not None:

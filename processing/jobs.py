@@ -120,8 +120,9 @@ def run_pipeline(data: bytes, *, thresholds: Thresholds, options: dict, clock: S
 
 
 def _png_bytes(image: Image.Image) -> bytes:
+    # Level 1: masters are internal and re-read once per render; speed beats bytes here.
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=3)
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

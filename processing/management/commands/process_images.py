@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -42,7 +43,12 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", help="Image files or folders (searched recursively).")
         parser.add_argument("--out", required=True, type=Path, help="Output folder.")
         parser.add_argument("--save-masks", action="store_true", help="Also write masks/<stem>.png.")
-        parser.add_argument("--workers", type=int, default=1, help="Processes to use (default 1).")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=min(os.cpu_count() or 1, 4),
+            help="Processes to use (default: one per core, at most 4).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
         parser.add_argument(
             "--profiles",
