@@ -27,6 +27,21 @@ IMPORT_JOB = "catalog.intake.service.import_archive"
 MAX_MANIFEST_BYTES = 5 * 1024 * 1024
 
 
+class CatalogSkus:
+    """`sku in CatalogSkus()` asks the database, once per SKU: the file-name rules only
+    ever test a couple of candidates per file, so the catalog is never loaded."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, bool] = {}
+
+    def __contains__(self, sku: object) -> bool:
+        if not isinstance(sku, str):
+            return False
+        if sku not in self._seen:
+            self._seen[sku] = Product.objects.filter(sku=sku).exists()
+        return self._seen[sku]
+
+
 def _product_for(sku: str, row: ManifestRow | None) -> Product:
     try:
         sku_validator(sku)
@@ -61,7 +76,7 @@ def receive_file(
     for its name, the file-name conventions (README, "Bulk uploads").
     """
     row = manifest.lookup(filename) if manifest else None
-    placement = placement_from_name(filename)
+    placement = placement_from_name(filename, known_skus=CatalogSkus())  # type: ignore[arg-type]
     if sku:
         chosen_sku, chosen_role, position = sku, role or SourceRole.MAIN, None
         if not (row and row.sku == sku):

@@ -218,3 +218,16 @@ def test_a_sku_with_a_trailing_newline_is_not_valid():
 
     with pytest.raises(ValidationError):
         sku_validator("ABC\n")
+
+
+def test_a_mac_zip_folder_does_not_hide_a_known_sku_in_the_file_name(merchandiser):
+    from catalog.intake.service import receive_file
+    from catalog.uploads import create_batch
+
+    Product.objects.create(sku="ESP-CUP-RED", title="Espresso cup")
+    batch = create_batch(merchandiser)
+
+    version = receive_file(batch, "photos/ESP-CUP-RED.jpg", photo_bytes())
+
+    assert version.source.product.sku == "ESP-CUP-RED"
+    assert not Product.objects.filter(sku="photos").exists()
