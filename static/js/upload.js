@@ -78,6 +78,27 @@
     overallText.textContent = `${done} of ${items.length} file(s) sent`;
   }
 
+  // A file the server could not place (no SKU in its name) gets a SKU field of its own.
+  function askForSku(item) {
+    const field = document.createElement("input");
+    field.type = "text";
+    field.placeholder = "SKU for this file";
+    field.setAttribute("aria-label", `SKU for ${item.file.name}`);
+    field.className = "row-sku";
+    const go = document.createElement("button");
+    go.type = "button";
+    go.textContent = "Send";
+    go.onclick = () => {
+      if (!field.value.trim()) return;
+      item.sku = field.value.trim();
+      item.done = false;
+      field.remove();
+      go.remove();
+      run([item]);
+    };
+    item.result.append(" ", field, " ", go);
+  }
+
   async function send(item) {
     item.result.textContent = "uploading";
     if (item.file.size > maxBytes && !item.file.name.toLowerCase().endsWith(".zip")) {
@@ -86,7 +107,7 @@
     const b = await ensureBatch();
     const form = new FormData();
     form.append("file", item.file, item.file.name);
-    const sku = document.querySelector("#batch-form [name=sku]").value.trim();
+    const sku = item.sku || document.querySelector("#batch-form [name=sku]").value.trim();
     if (sku) form.append("sku", sku);
     const res = await post(b.files_url, form, (share) => {
       item.bar.value = Math.round(share * 100);
@@ -105,6 +126,7 @@
         : `queued for ${res.body.sku}`
       : res.body.reason || `failed (HTTP ${res.status})`;
     finish(item, ok, text, res.status === 0);
+    if (!ok && (res.body.reason || "").startsWith("No SKU")) askForSku(item);
   }
 
   function finish(item, ok, text, retryable) {
@@ -129,7 +151,8 @@
       while (pending.length) await send(pending.shift());
     });
     await Promise.all(workers);
-    if (items.every((i) => i.done) && batch) {
+    const waiting = items.some((i) => !i.ok && i.result.querySelector(".row-sku"));
+    if (items.every((i) => i.done) && batch && !waiting) {
       const form = new FormData();
       if (hasArchive) form.append("pending_archive", "1");
       await post(batch.close_url, form);

@@ -85,3 +85,20 @@ def test_a_zip_with_a_manifest_is_unpacked_and_the_manifest_applied(
     assert product.title == "Espresso cup from the manifest"
     page.goto(page.url.split("/batches/")[0] + "/products/ZIP-CUP/")
     assert page.get_by_role("heading", level=1).inner_text() == "Espresso cup from the manifest"
+
+
+def test_a_file_whose_name_gives_no_sku_can_be_given_one_on_the_spot(
+    log_in, merchandiser, tmp_path, redis_conn
+):
+    shutil.copy(photo_dir() / "coffee.png", tmp_path / "photo (1).png")
+    page = log_in(merchandiser.username, PASSWORD)
+    page.goto(page.url.replace("/products/", "/upload/"))
+
+    page.locator("#file-input").set_input_files(str(tmp_path / "photo (1).png"))
+    row = page.get_by_test_id("upload-row")
+    row.locator(".result", has_text="No SKU").wait_for()
+    row.get_by_label("SKU for photo (1).png").fill("HANDPICKED-1")
+    row.get_by_role("button", name="Send").click()
+
+    row.locator(".result", has_text="queued for HANDPICKED-1").wait_for()
+    assert Product.objects.get(sku="HANDPICKED-1").source_images.count() == 1
