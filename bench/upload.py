@@ -25,14 +25,25 @@ BENCH_REDIS = "redis://127.0.0.1:6379/12"
 
 
 def make_zip(count: int, size: int) -> bytes:
+    """`count` generated product photos, one of them cut short (a corrupt file that
+    must fail alone). Cached in the temp folder: generating is slower than importing."""
+    import tempfile
+    from pathlib import Path
+
     from bench.quality_set import make_photo, plan
 
+    cached = Path(tempfile.gettempdir()) / f"lightbox-bench-upload-{count}-{size}.zip"
+    if cached.exists():
+        return cached.read_bytes()
     kinds = plan(count, seed=11)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for i, kind in enumerate(kinds):
-            photo = make_photo(kind, size, seed=1000 + i)
-            archive.writestr(f"BENCH-{i:04d}.jpg", photo.encode())
+            data = make_photo(kind, size, seed=1000 + i).encode()
+            if i == count // 2:
+                data = data[: len(data) // 3]
+            archive.writestr(f"BENCH-{i:04d}.jpg", data)
+    cached.write_bytes(buffer.getvalue())
     return buffer.getvalue()
 
 
@@ -112,7 +123,7 @@ def main() -> None:
         for worker in workers:
             worker.wait(timeout=30)
     rows = [
-        ("photos in the ZIP", args.count),
+        ("photos in the ZIP (one cut short)", args.count),
         ("versions settled", total),
         ("refused at intake", batch.rejected_count),
         ("upload request (seconds)", f"{uploaded:.1f}"),
