@@ -322,6 +322,16 @@ class ImageVersion(models.Model):
         related_name="+",
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    # A reviewer's hold on a FLAGGED version, so two reviewers never work the same item.
+    # Taken and released by review.services; an expired hold is free for anyone.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
 
     score = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)]
@@ -377,7 +387,8 @@ class ImageVersion(models.Model):
             ),
         ]
         indexes = [
-            # Review queue: FLAGGED ordered by batch priority, then age.
+            # Review queue and review.services.claim_next: FLAGGED ordered by batch
+            # priority, then age; the claim columns are checked on the few rows read.
             models.Index(
                 fields=["priority", "scored_at"],
                 name="catalog_version_review_idx",

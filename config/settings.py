@@ -207,6 +207,9 @@ LIGHTBOX_WORKING_LONG_SIDE = env_int("LIGHTBOX_WORKING_LONG_SIDE", 3000, minimum
 # Quality-gate defaults, e.g. LIGHTBOX_QUALITY_THRESHOLDS='{"pass_score": 75}'; overridden
 # per category in the admin. Unknown keys stop start-up at the first job (and in `check`).
 LIGHTBOX_QUALITY_THRESHOLDS = env_json_object("LIGHTBOX_QUALITY_THRESHOLDS", {})
+# --- Review ------------------------------------------------------------------------
+# How long a reviewer holds a claimed item before another reviewer may take it over.
+LIGHTBOX_REVIEW_CLAIM_SECONDS = env_int("LIGHTBOX_REVIEW_CLAIM_SECONDS", 300, minimum=10)
 LIGHTBOX_CPU_SECOND_PRICE = env_float("LIGHTBOX_CPU_SECOND_PRICE", 0.000011, minimum=0)
 LIGHTBOX_GPU_SECOND_PRICE = env_float("LIGHTBOX_GPU_SECOND_PRICE", 0.00035, minimum=0)
 

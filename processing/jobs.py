@@ -15,7 +15,7 @@ import os
 import socket
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -86,10 +86,33 @@ def second_opinion_mask(image: Image.Image, model) -> tuple[Image.Image, str]:
     return ImageOps.mirror(mirrored), "mirrored"
 
 
+def crop_ingested(ingested: IngestedImage, crop: list[int] | None) -> IngestedImage:
+    """The photo cut to a reviewer's crop, given as [left, top, right, bottom] in source
+    pixels and scaled here to the working image (ingest may have downscaled it)."""
+    if not crop:
+        return ingested
+    full_w, full_h = ingested.original_size
+    work_w, work_h = ingested.image.size
+    left, top, right, bottom = (max(0, int(v)) for v in crop)
+    right, bottom = min(right, full_w), min(bottom, full_h)
+    if right <= left or bottom <= top:
+        # Only reachable when the stored size disagrees with the upright one (EXIF
+        # rotation): review validated the crop. ingest's codes have none closer than this.
+        raise BadImage("corrupt", "The reviewer's crop lies outside the photo; reprocess without it.")
+    box = (
+        round(left * work_w / full_w),
+        round(top * work_h / full_h),
+        max(round(right * work_w / full_w), round(left * work_w / full_w) + 1),
+        max(round(bottom * work_h / full_h), round(top * work_h / full_h) + 1),
+    )
+    return replace(ingested, image=ingested.image.crop(box), original_size=(right - left, bottom - top))
+
+
 def run_pipeline(data: bytes, *, thresholds: Thresholds, options: dict, clock: StageClock) -> PipelineResult:
     """All pure stages over one photo's bytes. Raises BadImage for bad input."""
     with clock.stage("ingest"):
         ingested = ingest(data, IngestLimits(working_long_side=settings.LIGHTBOX_WORKING_LONG_SIDE))
+        ingested = crop_ingested(ingested, options.get("crop"))
     rgb = ingested.image.convert("RGB")
     model = None
     # A studio cut-out that already has real transparency keeps it: re-segmenting only loses edges.

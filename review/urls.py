@@ -7,5 +7,11 @@ from review import views
 app_name = "review"
 urlpatterns = [
     path("review/", views.queue, name="queue"),
+    path("review/item/", views.decide, name="decide"),
+    path("review/item/<uuid:version_id>/approve", views.approve, name="approve"),
+    path("review/item/<uuid:version_id>/reject", views.reject, name="reject"),
+    path("review/item/<uuid:version_id>/reprocess", views.reprocess, name="reprocess"),
+    path("review/grid/", views.grid, name="grid"),
+    path("review/grid/approve", views.bulk_approve, name="bulk_approve"),
     path("dashboard/", views.dashboard, name="dashboard"),
 ]

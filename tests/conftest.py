@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 PASSWORD = "correct horse battery staple"
@@ -171,3 +173,45 @@ def rendering_version(product, make_version):
     version = make_version(product, status=VersionStatus.RENDERING)
     version.master.save("m.png", ContentFile(master_png()))
     return version
+
+
+FLAGGED_REASONS = [
+    {"code": "cut_off", "message": "The product touches the edge of the photo.", "value": 1, "limit": 0}
+]
+
+
+@pytest.fixture
+def other_reviewer(django_user_model):
+    """A second reviewer, to race the first one for the same items."""
+    return _user(django_user_model, "rob-reviewer", "Reviewer")
+
+
+@pytest.fixture
+def make_flagged(db, make_version):
+    """A FLAGGED version scored `minutes_ago` minutes ago, each of its own product
+    (make_version's JPEGs repeat after a few on one product)."""
+    from catalog.models import Priority, Product, VersionStatus
+
+    counter = {"n": 0}
+
+    def make(
+        minutes_ago: int = 10,
+        priority: int = Priority.NORMAL,
+        reasons=None,
+        score: int = 40,
+        brand: str = "Kiln",
+        **fields,
+    ):
+        counter["n"] += 1
+        item = Product.objects.create(sku=f"ITEM-{counter['n']}", title=f"Item {counter['n']}", brand=brand)
+        return make_version(
+            item,
+            status=VersionStatus.FLAGGED,
+            priority=priority,
+            score=score,
+            reasons=FLAGGED_REASONS if reasons is None else reasons,
+            scored_at=timezone.now() - timedelta(minutes=minutes_ago),
+            **fields,
+        )
+
+    return make

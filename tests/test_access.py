@@ -17,6 +17,8 @@ PAGES = [
     ("catalog:batch_detail", {"batch_id": "batch"}, {"merchandiser", "reviewer", "admin_user"}),
     ("catalog:exports", {}, {"merchandiser", "admin_user"}),
     ("review:queue", {}, {"reviewer", "admin_user"}),
+    ("review:decide", {}, {"reviewer", "admin_user"}),
+    ("review:grid", {}, {"reviewer", "admin_user"}),
     ("review:dashboard", {}, {"admin_user"}),
     ("django_rq:home", {}, {"admin_user"}),
 ]
