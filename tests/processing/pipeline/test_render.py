@@ -412,3 +412,35 @@ def test_a_png_over_its_byte_limit_is_returned_as_it_is_for_compliance_to_fail(m
 
     assert rendered.byte_size > 1_000
     assert not check(rendered.data, spec, expected=SHIRT).get("max_bytes").passed
+
+
+def with_haze(image: Image.Image) -> Image.Image:
+    """The cut-out with a faint, wide veil around it, as a soft model mask leaves."""
+    margin = 160
+    hazy = Image.new("RGBA", (image.width + 2 * margin, image.height + 2 * margin), (0, 0, 0, 0))
+    hazy.paste(image, (margin, margin))
+    alpha = np.asarray(hazy.getchannel("A")).copy()
+    veil = np.asarray(hazy.getchannel("A").filter(ImageFilter.GaussianBlur(60)))
+    alpha = np.maximum(alpha, (veil > 2) * 30).astype(np.uint8)
+    hazy.putalpha(Image.fromarray(alpha, "L"))
+    return hazy
+
+
+def test_a_faint_haze_around_the_cut_out_never_reaches_a_pure_white_background(master):
+    hazy = with_haze(master)
+    pure = spec_for("jpeg", "pure_white")
+
+    result = check(render(hazy, pure, SHIRT).data, pure, expected=SHIRT)
+
+    assert result.get("background").passed, result.get("background").detail
+
+
+def test_a_plain_white_background_keeps_the_soft_edge_of_the_cut_out(master):
+    hazy = with_haze(master)
+    white = spec_for("png", "white")
+    pure = spec_for("png", "pure_white")
+
+    softer = np.asarray(decode(render(hazy, white, SHIRT).data).convert("L"))
+    cleaner = np.asarray(decode(render(hazy, pure, SHIRT).data).convert("L"))
+
+    assert (softer < 255).sum() > (cleaner < 255).sum()
