@@ -2,10 +2,11 @@
 
 For each enabled seeded profile: Lightbox's render (placement + tuned encoder + ICC +
 metadata + best quality under the byte limit) against a baseline in the same run
-that places the product the same way and saves with Pillow's default encoder
-settings for the profile's format (`img.save(buf, format)`: JPEG quality 75,
-WebP 80, AVIF's defaults, PNG level 6). Placement is shared, so the difference is
-the encoding.
+that places the product the same way and saves at the profile's quality with
+Pillow's default encoder settings otherwise (`img.save(buf, format, quality=q)`:
+no optimize, baseline JPEG with Pillow's default subsampling, WebP method 4,
+AVIF speed 6, no ICC, no metadata). Placement is the same, so the difference is
+the encoding and the metadata we add.
 
     .venv/bin/python bench/renditions.py [--repeat 3] [--megapixels 12]
 """
@@ -74,7 +75,7 @@ def main() -> None:
                 shadow=spec.shadow,
             )
             buffer = io.BytesIO()
-            canvas.save(buffer, format=spec.format.upper())
+            canvas.save(buffer, format=spec.format.upper(), quality=spec.quality)
             base_t.append(time.perf_counter() - started)
         base_bytes = buffer.tell()
         ours_s, base_s = statistics.median(ours_t), statistics.median(base_t)
