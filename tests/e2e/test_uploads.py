@@ -31,6 +31,7 @@ def test_three_dropped_files_upload_and_their_batch_finishes_without_a_reload(
         shutil.copy(photo_dir() / photo, tmp_path / name)
     page = log_in(merchandiser.username, PASSWORD)
     page.get_by_role("navigation").get_by_role("link", name="Upload").click()
+    page.locator("#dropper").wait_for(state="visible")  # upload.js has run and listens
 
     page.locator("#file-input").set_input_files(
         [str(tmp_path / n) for n in ("E2E-CUP.png", "E2E-CUP_2.png", "E2E-MOTO.png")]
@@ -73,6 +74,7 @@ def test_a_zip_with_a_manifest_is_unpacked_and_the_manifest_applied(
         zf.writestr("shots/notes.txt", "not a photo")
     page = log_in(merchandiser.username, PASSWORD)
     page.goto(page.url.replace("/products/", "/upload/"))
+    page.locator("#dropper").wait_for(state="visible")
 
     page.locator("#file-input").set_input_files(str(archive))
 
@@ -93,6 +95,7 @@ def test_a_file_whose_name_gives_no_sku_can_be_given_one_on_the_spot(
     shutil.copy(photo_dir() / "coffee.png", tmp_path / "photo (1).png")
     page = log_in(merchandiser.username, PASSWORD)
     page.goto(page.url.replace("/products/", "/upload/"))
+    page.locator("#dropper").wait_for(state="visible")
 
     page.locator("#file-input").set_input_files(str(tmp_path / "photo (1).png"))
     row = page.get_by_test_id("upload-row")
