@@ -25,8 +25,11 @@ def seed(count: int) -> None:
     import hashlib
     import random
 
+    from django.utils import timezone
+
     from catalog.models import ImageVersion, Product, SourceImage, UploadBatch
 
+    now = timezone.now()
     existing = Product.objects.filter(sku__startswith="P1-").count()
     if existing >= count:
         return
@@ -58,9 +61,12 @@ def seed(count: int) -> None:
             )
             for p in products[::10]
         )
+        statuses = [rng.choice(["flagged", "published", "queued"]) for _ in sources]
         ImageVersion.objects.bulk_create(
-            ImageVersion(source=s, status=rng.choice(["flagged", "published", "queued"]), score=50)
-            for s in sources
+            ImageVersion(
+                source=s, status=status, score=50, published_at=now if status == "published" else None
+            )
+            for s, status in zip(sources, statuses, strict=True)
         )
     from django.db import connection
 
