@@ -54,14 +54,6 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def is_provisioned(model_dir: Path, name: str) -> bool:
     source = KNOWN_MODELS.get(name)
     path = model_path(model_dir, name)

@@ -62,7 +62,8 @@ def available_providers(requested: list[str]) -> list[str]:
     return chosen or ["CPUExecutionProvider"]
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks (model weights can be large)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -100,7 +101,7 @@ def load_model(name: str, model_dir: Path, providers: list[str], *, threads: int
     return SegmentationModel(
         name=name,
         path=path,
-        sha256=_sha256(path),
+        sha256=file_sha256(path),
         providers=active,
         session=session,
         load_seconds=elapsed,
