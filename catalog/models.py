@@ -11,6 +11,7 @@ import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
@@ -392,6 +393,14 @@ class ImageVersion(models.Model):
             models.Index(
                 fields=["priority", "scored_at"],
                 name="catalog_version_review_idx",
+                condition=Q(status="flagged"),
+            ),
+            # Review queue filtered by a reason (review.forms.QueueFilterForm): the count and
+            # list's `reasons @> [{"code": …}]` over FLAGGED rows, instead of a scan of them all.
+            GinIndex(
+                fields=["reasons"],
+                opclasses=["jsonb_path_ops"],
+                name="catalog_version_reasons_idx",
                 condition=Q(status="flagged"),
             ),
             # Sweeper: unfinished work older than the stale timeout.

@@ -204,6 +204,15 @@ def _route(version: ImageVersion, report: QualityReport) -> str:
     return "flagged"
 
 
+def _thresholds(version: ImageVersion) -> Thresholds:
+    """The category's thresholds, with a reviewer's pass score for this version (a reprocess) on top."""
+    thresholds = thresholds_for(version.source.product.category)
+    pass_score = version.options.get("pass_score")
+    if isinstance(pass_score, int) and not isinstance(pass_score, bool) and 0 <= pass_score <= 100:
+        thresholds = replace(thresholds, pass_score=pass_score)
+    return thresholds
+
+
 def process_version(version_id: str) -> str:
     """Run the pipeline for one queued version and route it. Safe to run twice."""
     version = ImageVersion.objects.select_related("source__product").filter(pk=version_id).first()
@@ -222,7 +231,7 @@ def process_version(version_id: str) -> str:
             data = fh.read()
         result = run_pipeline(
             data,
-            thresholds=thresholds_for(version.source.product.category),
+            thresholds=_thresholds(version),
             options=version.options,
             clock=clock,
         )

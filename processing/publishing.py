@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -20,6 +21,7 @@ from catalog.models import ImageVersion, InvalidTransition, MarketplaceProfile, 
 from processing.naming import rendition_filename
 from processing.pipeline.compliance import check
 from processing.pipeline.render import RenditionMetadata, render_many
+from processing.pipeline.spec import RenditionSpec
 from processing.profiles import requirements_for, spec_for
 
 logger = logging.getLogger("lightbox.jobs")
@@ -43,10 +45,26 @@ def applicable_profiles(version: ImageVersion) -> list[MarketplaceProfile]:
     return [p for p in profiles if p.applies_to(role, p.channel in with_additional)]
 
 
+# Background modes where a shadow would break the profile's rules (see RenditionSpec).
+NO_SHADOW_MODES = frozenset(
+    {MarketplaceProfile.Background.PURE_WHITE.value, MarketplaceProfile.Background.TRANSPARENT.value}
+)
+
+
+def version_spec(version: ImageVersion, profile: MarketplaceProfile) -> RenditionSpec:
+    """The profile's spec as this version renders it: a reviewer's `shadow` choice on a
+    reprocess replaces the profile's, where the background can take one."""
+    spec = spec_for(profile)
+    shadow = version.options.get("shadow")
+    if isinstance(shadow, bool) and profile.background not in NO_SHADOW_MODES:
+        spec = replace(spec, shadow=shadow)
+    return spec
+
+
 def missing_profiles(version: ImageVersion, profiles: list[MarketplaceProfile]) -> list[MarketplaceProfile]:
     """Profiles with no rendition for their current spec yet."""
     have = set(version.renditions.values_list("profile_id", "spec"))
-    return [p for p in profiles if (p.pk, str(spec_for(p))) not in have]
+    return [p for p in profiles if (p.pk, str(version_spec(version, p))) not in have]
 
 
 def metadata_for(version: ImageVersion) -> RenditionMetadata:
@@ -70,11 +88,11 @@ def render_missing(version: ImageVersion) -> list[Rendition]:
     metadata = metadata_for(version)
     with version.master.open("rb") as fh, Image.open(fh) as master:
         master.load()
-        rendered = render_many(master.convert("RGBA"), [spec_for(p) for p in todo], metadata)
+        rendered = render_many(master.convert("RGBA"), [version_spec(version, p) for p in todo], metadata)
     made = []
     for profile, image in zip(todo, rendered, strict=True):
         started = time.perf_counter()
-        spec = spec_for(profile)
+        spec = version_spec(version, profile)
         result = check(
             image.data,
             spec,
@@ -121,7 +139,7 @@ def failing_profiles(version: ImageVersion) -> list[str]:
     """Applicable profiles whose current-spec rendition did not pass."""
     profiles = applicable_profiles(version)
     passed = set(version.renditions.filter(compliance_passed=True).values_list("profile_id", "spec"))
-    return [p.slug for p in profiles if (p.pk, str(spec_for(p))) not in passed]
+    return [p.slug for p in profiles if (p.pk, str(version_spec(version, p))) not in passed]
 
 
 def render_version(version_id: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django import forms
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
 
 from catalog.models import ImageVersion, Product, UploadBatch
 from processing.pipeline.quality import PENALTIES
@@ -32,29 +34,57 @@ def reason_label(code: str) -> str:
     return REASON_LABELS.get(code, code.replace("_", " ").capitalize())
 
 
+ANY: list[tuple[str, str]] = [("", "Any")]
+
+
+def distinct_values(column: str, limit: int = 200) -> list[str]:
+    """Distinct non-empty values of a Product column in order, one index probe per value.
+
+    A loose index scan over `catalog_product_<column>_idx`: ~60 probes for 60 brands
+    instead of reading every product (PostgreSQL 15 does not plan a skip scan itself).
+    """
+    if column not in ("brand", "category"):
+        raise ValueError(f"no index to hop through for {column!r}")
+    table, col = connection.ops.quote_name(Product._meta.db_table), connection.ops.quote_name(column)
+    sql = (
+        f"WITH RECURSIVE v(value) AS (SELECT min({col}) FROM {table} WHERE {col} > '' "  # noqa: S608 - names above
+        f"UNION ALL SELECT (SELECT min({col}) FROM {table} WHERE {col} > v.value) FROM v "
+        f"WHERE v.value IS NOT NULL) SELECT value FROM v WHERE value IS NOT NULL LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def batches_in_queue(limit: int = 100) -> list[tuple[str, str]]:
+    """The newest batches with something to review (EXISTS probes, newest first, stops at `limit`)."""
+    queued = ImageVersion.objects.filter(
+        source__batch=OuterRef("pk"), status__in=ImageVersion.REVIEWABLE_STATES
+    )
+    batches = UploadBatch.objects.filter(Exists(queued)).order_by("-created_at")[:limit]
+    return [(str(b.pk), str(b)) for b in batches]
+
+
 class QueueFilterForm(forms.Form):
-    reason = forms.ChoiceField(required=False)
-    brand = forms.ChoiceField(required=False)
-    category = forms.ChoiceField(required=False)
-    batch = forms.ChoiceField(required=False)
+    """The queue's filters. Parsing one costs no query: decisions carry the filters on every
+    request. The drop-downs' options are looked up only when the form is rendered."""
+
+    reason = forms.ChoiceField(required=False, choices=ANY + [(c, reason_label(c)) for c in PENALTIES])
+    brand = forms.CharField(required=False, max_length=120, widget=forms.Select)
+    category = forms.CharField(required=False, max_length=120, widget=forms.Select)
+    batch = forms.UUIDField(required=False, widget=forms.Select)
     score_min = forms.IntegerField(required=False, min_value=0, max_value=100, label="Score from")
     score_max = forms.IntegerField(required=False, min_value=0, max_value=100, label="Score to")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        flagged = ImageVersion.objects.filter(status__in=ImageVersion.REVIEWABLE_STATES)
-        products = Product.objects.filter(source_images__versions__in=flagged).distinct()
-        any_ = [("", "Any")]
-        self.fields["reason"].choices = any_ + [(c, reason_label(c)) for c in PENALTIES]
-        self.fields["brand"].choices = any_ + [
-            (b, b) for b in products.exclude(brand="").order_by("brand").values_list("brand", flat=True)
-        ]
-        self.fields["category"].choices = any_ + [
-            (c, c)
-            for c in products.exclude(category="").order_by("category").values_list("category", flat=True)
-        ]
-        batches = UploadBatch.objects.filter(source_images__versions__in=flagged).distinct()[:100]
-        self.fields["batch"].choices = any_ + [(str(b.pk), str(b)) for b in batches]
+        # Callables: Django calls them when the <select> is rendered, not before (and twice
+        # then, for the required attribute too, hence the cache).
+        self.fields["brand"].widget.choices = cache(lambda: ANY + [(b, b) for b in distinct_values("brand")])
+        self.fields["category"].widget.choices = cache(
+            lambda: ANY + [(c, c) for c in distinct_values("category")]
+        )
+        self.fields["batch"].widget.choices = cache(lambda: ANY + batches_in_queue())
 
     def query(self, *, without_reason: bool = False) -> Q:
         """The filters as a Q over ImageVersion; empty when the form is invalid."""

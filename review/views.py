@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -47,7 +47,10 @@ def reason_counts(filters: Q) -> list[dict[str, Any]]:
         "CASE jsonb_typeof(v.reasons) WHEN 'array' THEN v.reasons ELSE '[]'::jsonb END) AS r(item) "
         "GROUP BY 1 ORDER BY 2 DESC, 1"
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Over a big queue this plans above PostgreSQL's JIT threshold, and compiling the
+        # expressions took longer than running them (bench/review.py, 100,000 queued).
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(query, params)
         rows = cursor.fetchall()
     return [{"code": code, "label": reason_label(code or ""), "count": n} for code, n in rows if code]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from catalog.models import ImageVersion, ReviewDecision, VersionStatus
+from catalog.models import ImageVersion, Product, ReviewDecision, SourceImage, UploadBatch, VersionStatus
+from review.forms import QueueFilterForm
 from review.services import claim_next
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +65,43 @@ def test_the_queue_filters_by_score_range(reviewing, make_flagged):
     response = reviewing.get(reverse("review:queue"), {"score_min": 50, "score_max": 70}, **HX)
 
     assert [v.score for v in response.context["flagged"]] == [60]
+
+
+def test_the_queue_page_offers_the_catalogs_brands_and_the_batches_with_items_waiting(
+    reviewing, make_flagged
+):
+    waiting = make_flagged(brand="Kiln")
+    make_flagged(brand="Acme")
+    spring = UploadBatch.objects.create(name="Spring shoot")
+    UploadBatch.objects.create(name="All done")
+    SourceImage.objects.filter(pk=waiting.source_id).update(batch=spring)
+    Product.objects.filter(pk=waiting.source.product_id).update(category="Kitchen")
+
+    html = reviewing.get(reverse("review:queue"), {"brand": "Kiln"}).content.decode()
+
+    assert '<option value="Acme">' in html
+    assert '<option value="Kiln" selected>' in html
+    assert '<option value="Kitchen">' in html
+    assert f'<option value="{spring.pk}">Spring shoot</option>' in html
+    assert "All done" not in html
+
+
+def test_the_filters_a_decision_carries_are_parsed_without_a_query(django_assert_num_queries):
+    batch = uuid.uuid4()
+    data = {"reason": "blurry", "brand": "Kiln", "batch": str(batch), "score_min": "10"}
+
+    with django_assert_num_queries(0):
+        filters = QueueFilterForm(data)
+        assert filters.is_valid()
+        assert filters.querystring() == f"reason=blurry&brand=Kiln&batch={batch}&score_min=10"
+
+
+def test_an_unknown_reason_in_the_filters_is_ignored(reviewing, make_flagged):
+    make_flagged()
+
+    response = reviewing.get(reverse("review:queue"), {"reason": "no_such_reason"}, **HX)
+
+    assert len(response.context["flagged"]) == 1
 
 
 def test_opening_the_decision_page_claims_the_first_item(reviewing, reviewer, make_flagged):
