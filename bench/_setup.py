@@ -23,3 +23,26 @@ def table(rows: list[tuple], header: tuple) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+BENCH_DB = "postgres://postgres@127.0.0.1:5432/lightbox_bench"
+BENCH_REDIS = "redis://127.0.0.1:6379/12"
+
+
+def bench_environment() -> dict[str, str]:
+    """Point this process and its children at the bench database and Redis db, create
+    and migrate the database, and set Django up. Returns the children's environment."""
+    import subprocess
+
+    env = {**os.environ, "DATABASE_URL": BENCH_DB, "REDIS_URL": BENCH_REDIS}
+    env.pop("PYTEST_VERSION", None)
+    os.environ.pop("PYTEST_VERSION", None)
+    os.environ.update({"DATABASE_URL": BENCH_DB, "REDIS_URL": BENCH_REDIS})
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "ensure_database"], cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+    django_setup()
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = ["*"]
+    return env

@@ -10,15 +10,10 @@ test client: median and 95th percentile over repeated requests.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import time
 
-from _setup import ROOT, table
-
-BENCH_DB = "postgres://postgres@127.0.0.1:5432/lightbox_bench"
+from _setup import bench_environment, table
 
 
 def seed(count: int) -> None:
@@ -79,25 +74,13 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    env = {**os.environ, "DATABASE_URL": BENCH_DB}
-    env.pop("PYTEST_VERSION", None)
-    os.environ["DATABASE_URL"] = BENCH_DB
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "ensure_database"], cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
-    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
+    bench_environment()
     from django.contrib.auth import get_user_model
     from django.test import Client
 
     from catalog.models import Product, UploadBatch
     from catalog.roles import MERCHANDISER, assign_role
 
-    settings.ALLOWED_HOSTS = ["*"]
     seed(args.products)
     user, _ = get_user_model().objects.get_or_create(username="bench-merch")
     assign_role(user, MERCHANDISER)

@@ -15,19 +15,14 @@ with and without filters. Median and 95th percentile over repeated requests.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from _setup import ROOT, table
+from _setup import bench_environment, table
 
-BENCH_DB = "postgres://postgres@127.0.0.1:5432/lightbox_bench"
-BENCH_REDIS = "redis://127.0.0.1:6379/12"
 SKU_PREFIX = "RV-"
 CHUNK = 5000
 
@@ -227,20 +222,8 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
-    env = {**os.environ, "DATABASE_URL": BENCH_DB, "REDIS_URL": BENCH_REDIS}
-    env.pop("PYTEST_VERSION", None)
-    os.environ.pop("PYTEST_VERSION", None)
-    os.environ.update({"DATABASE_URL": BENCH_DB, "REDIS_URL": BENCH_REDIS})
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "ensure_database"], cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
-    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    bench_environment()
     import django_rq
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.test import Client
     from django.urls import reverse
@@ -248,7 +231,6 @@ def main() -> None:
     from catalog.models import ImageVersion
     from catalog.roles import REVIEWER, assign_role
 
-    settings.ALLOWED_HOSTS = ["*"]
     seed(args.versions)
     redis = django_rq.get_connection("default")
     redis.flushdb()

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import subprocess
 import sys
 import time
 import zipfile
 
-from _setup import ROOT, table
-
-BENCH_DB = "postgres://postgres@127.0.0.1:5432/lightbox_bench"
-BENCH_REDIS = "redis://127.0.0.1:6379/12"
+from _setup import ROOT, bench_environment, table
 
 
 def make_zip(count: int, size: int) -> bytes:
@@ -53,27 +49,16 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1200)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    env = {**os.environ, "DATABASE_URL": BENCH_DB, "REDIS_URL": BENCH_REDIS, "LOG_LEVEL": "WARNING"}
-    env.pop("PYTEST_VERSION", None)
-    os.environ.update({"DATABASE_URL": BENCH_DB, "REDIS_URL": BENCH_REDIS})
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "ensure_database"], cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
-    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    env = bench_environment()
     import django_rq
-    from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.db.models import Count
     from django.test import Client
     from django.urls import reverse
 
     from catalog.models import ImageVersion, Product, SourceImage, UploadBatch
     from catalog.roles import MERCHANDISER, assign_role
 
-    settings.ALLOWED_HOSTS = ["*"]
     django_rq.get_connection("default").flushdb()
     ImageVersion.objects.all().delete()
     SourceImage.objects.all().delete()
@@ -86,7 +71,7 @@ def main() -> None:
     print(f"ZIP is {len(data) / 2**20:.0f} MiB; starting {args.workers} workers")
     workers = [
         subprocess.Popen(  # noqa: S603
-            [*manage, "rqworker", "high", "default", "low", "--with-scheduler"],
+            [sys.executable, "manage.py", "rqworker", "high", "default", "low", "--with-scheduler"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -116,7 +101,7 @@ def main() -> None:
                 break
             time.sleep(1)
         elapsed = time.perf_counter() - started
-        counts = dict(versions.values_list("status").annotate(n=django.db.models.Count("id")))
+        counts = dict(versions.values_list("status").annotate(n=Count("id")))
     finally:
         for worker in workers:
             worker.terminate()
