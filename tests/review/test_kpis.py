@@ -1,0 +1,364 @@
+"""Dashboard KPIs over a known day of work: each number checked exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from catalog.models import (
+    ImageVersion,
+    MarketplaceProfile,
+    Product,
+    Rendition,
+    ReviewDecision,
+    UploadBatch,
+    VersionStatus,
+)
+from review.kpis import (
+    ComputeCost,
+    DailyCost,
+    Filters,
+    HourlyThroughput,
+    ManualIntervention,
+    ProfileCompliance,
+    TimeToPublication,
+    compute_cost,
+    cost_per_day,
+    first_pass_compliance,
+    flag_reasons_ranked,
+    manual_intervention,
+    score_distribution,
+    throughput_per_hour,
+    time_to_publication,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DAY = (T0, T0 + timedelta(days=1))
+EMPTY = (T0 - timedelta(days=30), T0 - timedelta(days=29))
+
+
+def at(seconds: float = 0, hours: float = 0) -> datetime:
+    return T0 + timedelta(hours=hours, seconds=seconds)
+
+
+def reasons(*codes: str) -> list[dict[str, str]]:
+    return [{"code": code, "message": f"{code} happened"} for code in codes]
+
+
+@pytest.fixture
+def prices(settings):
+    settings.LIGHTBOX_CPU_SECOND_PRICE = 0.01
+    settings.LIGHTBOX_GPU_SECOND_PRICE = 0.1
+
+
+@pytest.fixture
+def profiles(db):
+    first, second = MarketplaceProfile.objects.order_by("slug")[:2]
+    return first, second
+
+
+@pytest.fixture
+def history(make_version, reviewer, profiles):
+    """One day of work, starting 09:00 UTC, plus a few rows just outside it.
+
+    Published: a (60 s, cpu), b (120 s, gpu), c (300 s, approved by a person).
+    Reviewed: e still flagged, f rejected, g reprocessed. h failed in processing.
+    Outside the day: d published the hour before, i scored exactly at its end.
+    """
+    counter = {"n": 0}
+    batch = UploadBatch.objects.create(name="spring")
+
+    def version(status, brand="Kiln", category="Kitchen", in_batch=False, **fields):
+        counter["n"] += 1
+        item = Product.objects.create(
+            sku=f"KPI-{counter['n']}", title=f"Item {counter['n']}", brand=brand, category=category
+        )
+        made = make_version(item, status=status, **fields)
+        if in_batch:
+            made.source.batch = batch
+            made.source.save(update_fields=["batch"])
+        return made
+
+    published = VersionStatus.PUBLISHED
+    rows = {
+        "a": version(
+            published,
+            in_batch=True,
+            queued_at=at(0),
+            scored_at=at(30),
+            published_at=at(60),
+            score=95,
+            reasons=reasons("soft_shadow"),  # a warning on an auto-pass: nobody looked
+            compute_seconds=2.0,
+            compute_device="cpu",
+        ),
+        "b": version(
+            published,
+            in_batch=True,
+            queued_at=at(0),
+            scored_at=at(30),
+            published_at=at(120),
+            score=85,
+            compute_seconds=1.0,
+            compute_device="gpu",
+        ),
+        "c": version(
+            published,
+            brand="Loom",
+            category="Textiles",
+            queued_at=at(hours=1),
+            scored_at=at(60, hours=1),
+            reviewed_at=at(200, hours=1),
+            published_at=at(300, hours=1),
+            score=100,
+            reasons=reasons("cut_off"),
+            compute_seconds=3.0,
+            compute_device="gpu",
+        ),
+        "d": version(
+            published,
+            brand="Loom",
+            queued_at=at(hours=-2),
+            scored_at=at(hours=-1.5),
+            published_at=at(hours=-1),
+            score=90,
+        ),
+        "e": version(
+            VersionStatus.FLAGGED,
+            queued_at=at(hours=2),
+            scored_at=at(hours=2),
+            score=40,
+            reasons=reasons("cut_off", "low_contrast"),
+            compute_seconds=4.0,
+            compute_device="cpu",
+        ),
+        "f": version(
+            VersionStatus.REJECTED,
+            brand="Loom",
+            queued_at=at(hours=3),
+            scored_at=at(hours=3),
+            reviewed_at=at(hours=4),
+            score=15,
+            reasons=reasons("cut_off", "cut_off"),
+            compute_seconds=1.0,
+            compute_device="cpu",
+        ),
+        "g": version(
+            VersionStatus.SUPERSEDED,
+            queued_at=at(hours=3),
+            scored_at=at(hours=3),
+            reviewed_at=at(hours=5),
+            score=55,
+            reasons=reasons("background"),
+            compute_seconds=2.0,
+            compute_device="gpu",
+        ),
+        "h": version(
+            VersionStatus.FAILED,
+            queued_at=at(hours=4),
+            failed_at=at(hours=4),
+            error="model crashed",
+            compute_seconds=0.5,
+            compute_device="",
+        ),
+        "i": version(
+            VersionStatus.FLAGGED,
+            queued_at=at(hours=23),
+            scored_at=at(hours=24),
+            score=5,
+            reasons=reasons("blurry"),
+            compute_seconds=10.0,
+            compute_device="cpu",
+        ),
+    }
+    for key, action, reason in (("c", "approve", ""), ("f", "reject", "cut_off"), ("g", "reprocess", "")):
+        ReviewDecision.objects.create(
+            version=rows[key], reviewer=reviewer, action=action, reason=reason, decided_at=at(hours=6)
+        )
+
+    first, second = profiles
+    for key, profile, spec, first_attempt, passed, created in (
+        ("a", first, "s1", True, True, at(60)),
+        ("a", first, "s2", False, False, at(70)),  # a re-render: not a first attempt
+        ("b", first, "s1", True, False, at(120)),
+        ("c", first, "s1", True, True, at(300, hours=1)),
+        ("a", second, "s1", True, True, at(60)),
+        ("c", second, "s1", True, None, at(300, hours=1)),  # not checked yet
+        ("d", second, "s1", True, False, at(hours=-1)),  # before the day
+    ):
+        Rendition.objects.create(
+            version=rows[key],
+            profile=profile,
+            spec=spec,
+            file="renditions/x.jpg",
+            width=10,
+            height=10,
+            byte_size=100,
+            format="jpeg",
+            first_attempt=first_attempt,
+            compliance_passed=passed,
+            created_at=created,
+        )
+    rows["batch"] = batch
+    return rows
+
+
+# --- time to publication ----------------------------------------------------
+
+
+def test_time_to_publication_takes_interpolated_percentiles_of_upload_to_live(history):
+    # 60, 120 and 300 s; d was published before the day began.
+    assert time_to_publication(*DAY) == TimeToPublication(
+        count=3, median_seconds=120.0, p90_seconds=264.0, p95_seconds=282.0
+    )
+
+
+def test_time_to_publication_of_one_item_is_that_item_at_every_percentile(history):
+    assert time_to_publication(at(hours=1), at(hours=2)) == TimeToPublication(1, 300.0, 300.0, 300.0)
+
+
+def test_time_to_publication_of_an_empty_range_has_no_percentiles(history):
+    assert time_to_publication(*EMPTY) == TimeToPublication(0, None, None, None)
+
+
+def test_time_to_publication_narrows_by_brand_category_and_batch(history):
+    assert time_to_publication(*DAY, Filters(brand="Loom")).count == 1
+    assert time_to_publication(*DAY, Filters(category="Textiles")).median_seconds == 300.0
+    assert time_to_publication(*DAY, Filters(batch=history["batch"].pk)) == TimeToPublication(
+        2, 90.0, 114.0, 117.0
+    )
+
+
+def test_a_profile_filter_counts_a_version_with_two_renditions_for_it_once(history, profiles):
+    first, second = profiles
+    assert time_to_publication(*DAY, Filters(profile=first.slug)).count == 3
+    assert time_to_publication(*DAY, Filters(profile=second.slug)).count == 2
+
+
+# --- manual intervention ----------------------------------------------------
+
+
+def test_manual_intervention_counts_the_scored_versions_that_went_to_a_person(history):
+    # Scored in the day: a, b, c, e, f, g. A person saw c, e, f and g.
+    assert manual_intervention(*DAY) == ManualIntervention(
+        total=6, flagged=4, share=4 / 6, approve=1, reject=1, reprocess=1
+    )
+
+
+def test_a_version_reviewed_without_a_decision_row_still_counts_as_flagged(history):
+    ReviewDecision.objects.filter(version=history["c"]).delete()
+    assert manual_intervention(*DAY) == ManualIntervention(6, 4, 4 / 6, 0, 1, 1)
+
+
+def test_manual_intervention_of_one_flagged_item_is_all_flagged(history):
+    assert manual_intervention(at(hours=2), at(1, hours=2)) == ManualIntervention(1, 1, 1.0, 0, 0, 0)
+
+
+def test_manual_intervention_of_an_empty_range_has_no_share(history):
+    assert manual_intervention(*EMPTY) == ManualIntervention(0, 0, None, 0, 0, 0)
+
+
+def test_manual_intervention_narrows_by_brand(history):
+    assert manual_intervention(*DAY, Filters(brand="Loom")) == ManualIntervention(2, 2, 1.0, 1, 1, 0)
+
+
+# --- compute cost -----------------------------------------------------------
+
+
+def test_compute_cost_prices_cpu_and_gpu_seconds_of_work_finished_in_the_range(history, prices):
+    # Finished in the day: a, b, c, e, f, g scored and h failed. Blank device is CPU.
+    cost = compute_cost(*DAY)
+    assert cost == ComputeCost(
+        versions=7,
+        cpu_seconds=7.5,
+        gpu_seconds=6.0,
+        cost=pytest.approx(7.5 * 0.01 + 6.0 * 0.1),
+        cost_per_image=pytest.approx((7.5 * 0.01 + 6.0 * 0.1) / 7),
+    )
+
+
+def test_compute_cost_of_an_empty_range_is_zero_with_no_per_image_cost(history, prices):
+    assert compute_cost(*EMPTY) == ComputeCost(0, 0.0, 0.0, 0.0, None)
+
+
+def test_compute_cost_of_one_gpu_item(history, prices):
+    assert compute_cost(at(60, hours=1), at(61, hours=1)) == ComputeCost(
+        1, 0.0, 3.0, pytest.approx(0.3), pytest.approx(0.3)
+    )
+
+
+def test_cost_per_day_groups_by_the_day_work_finished(history, prices):
+    two_days = (T0, T0 + timedelta(days=2))
+    assert cost_per_day(*two_days) == [
+        DailyCost(date(2026, 3, 2), 7, pytest.approx(0.675)),
+        DailyCost(date(2026, 3, 3), 1, pytest.approx(0.1)),
+    ]
+    assert cost_per_day(*EMPTY) == []
+
+
+# --- first-pass compliance --------------------------------------------------
+
+
+def test_first_pass_compliance_rates_each_profile_on_checked_first_attempts(history, profiles):
+    first, second = profiles
+    assert first_pass_compliance(*DAY) == [
+        ProfileCompliance(first.slug, renditions_first_attempt=3, passed_first_attempt=2, rate=2 / 3),
+        ProfileCompliance(second.slug, renditions_first_attempt=1, passed_first_attempt=1, rate=1.0),
+    ]
+
+
+def test_first_pass_compliance_narrows_by_profile_and_brand(history, profiles):
+    first, second = profiles
+    assert first_pass_compliance(*DAY, Filters(profile=second.slug)) == [
+        ProfileCompliance(second.slug, 1, 1, 1.0)
+    ]
+    assert first_pass_compliance(*DAY, Filters(brand="Loom")) == [ProfileCompliance(first.slug, 1, 1, 1.0)]
+
+
+def test_first_pass_compliance_of_an_empty_range_is_empty(history):
+    assert first_pass_compliance(*EMPTY) == []
+
+
+# --- throughput, scores, reasons --------------------------------------------
+
+
+def test_throughput_counts_publications_per_hour_including_quiet_hours(history):
+    assert throughput_per_hour(T0, at(hours=3)) == [
+        HourlyThroughput(at(hours=0), 2),
+        HourlyThroughput(at(hours=1), 1),
+        HourlyThroughput(at(hours=2), 0),
+    ]
+    assert throughput_per_hour(EMPTY[0], EMPTY[0] + timedelta(hours=2)) == [
+        HourlyThroughput(EMPTY[0], 0),
+        HourlyThroughput(EMPTY[0] + timedelta(hours=1), 0),
+    ]
+
+
+def test_score_distribution_buckets_by_tens_with_100_in_the_top_bucket(history):
+    # Scored in the day: 95, 85, 100, 40, 15, 55.
+    counts = [bucket.count for bucket in score_distribution(*DAY)]
+    assert counts == [0, 1, 0, 0, 1, 1, 0, 0, 1, 2]
+    buckets = score_distribution(*EMPTY)
+    assert [(b.low, b.high) for b in buckets][::9] == [(0, 9), (90, 100)]
+    assert sum(b.count for b in buckets) == 0
+
+
+def test_flag_reasons_rank_codes_of_reviewed_versions_counting_each_version_once(history):
+    # soft_shadow was on an auto-pass nobody reviewed; f repeats cut_off; i is outside the day.
+    assert flag_reasons_ranked(*DAY) == [("cut_off", 3), ("background", 1), ("low_contrast", 1)]
+    assert flag_reasons_ranked(*DAY, Filters(brand="Loom")) == [("cut_off", 2)]
+    assert flag_reasons_ranked(*EMPTY) == []
+
+
+def test_a_version_without_a_reason_list_is_ignored_by_the_ranking(history):
+    ImageVersion.objects.filter(pk=history["e"].pk).update(reasons={"code": "not_a_list"})
+    assert flag_reasons_ranked(*DAY) == [("cut_off", 2), ("background", 1)]
+
+
+def test_throughput_starts_at_the_hour_holding_the_range_start_but_counts_only_inside_the_range(history):
+    # a and b were published at 09:01 and 09:02, before a range opening at 09:30.
+    assert throughput_per_hour(at(hours=0.5), at(hours=2)) == [
+        HourlyThroughput(at(hours=0), 0),
+        HourlyThroughput(at(hours=1), 1),
+    ]
