@@ -81,6 +81,18 @@ def product(db):
     return Product.objects.create(sku="MUG-001", title="Stoneware mug", brand="Kiln", category="Kitchen")
 
 
+def _numbered_photo(n: int) -> bytes:
+    """A 64×48 JPEG whose bytes differ for every n (a row of dots spells n in binary), so
+    photos of one product never collide on sha256."""
+    image = Image.new("RGB", (64, 48), (n % 255, 10, 10))
+    for bit in range(16):
+        if n >> bit & 1:
+            image.paste((255, 255, 255), (bit * 4, 0, bit * 4 + 4, 4))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
 @pytest.fixture
 def make_version(db):
     """Build a SourceImage + ImageVersion directly (no upload, no queue)."""
@@ -88,20 +100,22 @@ def make_version(db):
 
     counter = {"n": 0}
 
-    def make(product, status=ImageVersion.Status.QUEUED, **fields):
+    def make(product, status=ImageVersion.Status.QUEUED, *, photo: bytes | None = None, **fields):
         counter["n"] += 1
-        data = photo_bytes(color=(counter["n"] % 255, 10, 10))
+        data = photo or _numbered_photo(counter["n"])
+        with Image.open(io.BytesIO(data)) as header:
+            width, height, fmt = header.width, header.height, header.format
         source = SourceImage(
             product=product,
-            original_filename=f"photo{counter['n']}.jpg",
+            original_filename=f"photo{counter['n']}.{fmt.lower()}",
             sha256=hashlib.sha256(data).hexdigest(),
-            width=64,
-            height=48,
-            format="JPEG",
+            width=width,
+            height=height,
+            format=fmt,
             byte_size=len(data),
             position=counter["n"],
         )
-        source.file.save("x.jpg", ContentFile(data), save=False)
+        source.file.save(f"x.{fmt.lower()}", ContentFile(data), save=False)
         source.save()
         return ImageVersion.objects.create(source=source, status=status, **fields)
 

@@ -3,50 +3,35 @@ the shadow choice shapes its renditions (and their spec, the rendition's key).""
 
 from __future__ import annotations
 
-import hashlib
 import io
 
 import pytest
-from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
-from catalog.models import ImageVersion, MarketplaceProfile, SourceImage, VersionStatus
+from catalog.models import ImageVersion, MarketplaceProfile, VersionStatus
 from processing.jobs import process_version
 from processing.publishing import render_version
 
 pytestmark = pytest.mark.django_db
 
 
-def small_cut_out() -> bytes:
+def small_cut_out(mark: int = 0) -> bytes:
     """A 600 px studio cut-out with real transparency: the pipeline keeps its alpha (no
     model run), and the only thing wrong with it is low_resolution, which is not blocking."""
     image = Image.new("RGBA", (600, 450), (0, 0, 0, 0))
     ImageDraw.Draw(image).rounded_rectangle((100, 80, 500, 370), 40, fill=(190, 40, 40, 255))
+    image.putpixel((300, 200), (190, 40, 40 + mark % 200, 255))  # distinct bytes per photo
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
 @pytest.fixture
-def queue_photo(product):
-    counter = {"n": 0}
+def queue_photo(product, make_version):
+    marks = iter(range(1, 1000))
 
     def queue(options: dict) -> ImageVersion:
-        counter["n"] += 1
-        data = small_cut_out()
-        source = SourceImage(
-            product=product,
-            original_filename=f"cut-out-{counter['n']}.png",
-            sha256=hashlib.sha256(data + bytes([counter["n"]])).hexdigest(),
-            width=600,
-            height=450,
-            format="PNG",
-            byte_size=len(data),
-            position=counter["n"],
-        )
-        source.file.save("cut-out.png", ContentFile(data), save=False)
-        source.save()
-        return ImageVersion.objects.create(source=source, options=options)
+        return make_version(product, photo=small_cut_out(next(marks)), options=options)
 
     return queue
 
