@@ -59,7 +59,12 @@ def seed(count: int) -> None:
         statuses = [rng.choice(["flagged", "published", "queued"]) for _ in sources]
         ImageVersion.objects.bulk_create(
             ImageVersion(
-                source=s, status=status, score=50, published_at=now if status == "published" else None
+                source=s,
+                status=status,
+                score=50,
+                published_at=now if status == "published" else None,
+                brand=s.product.brand,
+                category=s.product.category,
             )
             for s, status in zip(sources, statuses, strict=True)
         )

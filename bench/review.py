@@ -164,15 +164,18 @@ def seed(count: int) -> None:
             )
         SourceImage.objects.bulk_create(new_sources)
         sources = list(
-            SourceImage.objects.filter(product_id__in=products).values_list("pk", "batch__priority")
+            SourceImage.objects.filter(product_id__in=products).values_list(
+                "pk", "batch__priority", "product__brand", "product__category"
+            )
         )
         versioned = set(
-            ImageVersion.objects.filter(source_id__in=[s for s, _ in sources]).values_list(
+            ImageVersion.objects.filter(source_id__in=[s[0] for s in sources]).values_list(
                 "source_id", flat=True
             )
         )
         versions = []
-        for source_id, priority in sources:
+        # bulk_create skips ImageVersion.save(), which copies these from the product.
+        for source_id, priority, brand, category in sources:
             if source_id in versioned:
                 continue
             reasons, score = _reasons(rng)
@@ -182,6 +185,8 @@ def seed(count: int) -> None:
                     source_id=source_id,
                     status=ImageVersion.Status.FLAGGED,
                     priority=priority if priority is not None else Priority.NORMAL,
+                    brand=brand,
+                    category=category,
                     queued_at=scored_at - timedelta(seconds=rng.uniform(5, 600)),
                     started_at=scored_at - timedelta(seconds=rng.uniform(1, 5)),
                     scored_at=scored_at,
@@ -200,7 +205,7 @@ def seed(count: int) -> None:
             )
         ImageVersion.objects.bulk_create(versions)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # fresh statistics, no dead rows from earlier runs
     print(f"seeded to {mine.count():,} flagged versions in {time.perf_counter() - started:.0f} s")
 
 

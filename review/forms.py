@@ -96,9 +96,9 @@ class QueueFilterForm(forms.Form):
             # jsonb containment (@>): some element of the reasons list has this code.
             q &= Q(reasons__contains=[{"code": data["reason"]}])
         if data["brand"]:
-            q &= Q(source__product__brand=data["brand"])
+            q &= Q(brand=data["brand"])
         if data["category"]:
-            q &= Q(source__product__category=data["category"])
+            q &= Q(category=data["category"])
         if data["batch"]:
             q &= Q(source__batch_id=data["batch"])
         if data["score_min"] is not None:

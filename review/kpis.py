@@ -62,9 +62,9 @@ class Filters:
         """
         q = Q()
         if self.brand is not None:
-            q &= Q(**{f"{prefix}source__product__brand": self.brand})
+            q &= Q(**{f"{prefix}brand": self.brand})
         if self.category is not None:
-            q &= Q(**{f"{prefix}source__product__category": self.category})
+            q &= Q(**{f"{prefix}category": self.category})
         if self.batch is not None:
             q &= Q(**{f"{prefix}source__batch_id": self.batch})
         return q

@@ -122,3 +122,15 @@ def test_two_threads_racing_for_the_same_transition_land_it_once(product, make_v
     fresh = ImageVersion.objects.get(pk=version.pk)
     if method == "claim_for_processing":
         assert fresh.attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_version_carries_its_products_brand_and_category_even_after_a_rename(product, make_version):
+    version = make_version(product)
+    assert (version.brand, version.category) == ("Kiln", "Kitchen")
+
+    product.brand, product.category = "Kiln & Co", "Tableware"
+    product.save()
+
+    version.refresh_from_db()
+    assert (version.brand, version.category) == ("Kiln & Co", "Tableware")
