@@ -212,6 +212,10 @@ LIGHTBOX_QUALITY_THRESHOLDS = env_json_object("LIGHTBOX_QUALITY_THRESHOLDS", {})
 LIGHTBOX_REVIEW_CLAIM_SECONDS = env_int("LIGHTBOX_REVIEW_CLAIM_SECONDS", 300, minimum=10)
 LIGHTBOX_CPU_SECOND_PRICE = env_float("LIGHTBOX_CPU_SECOND_PRICE", 0.000011, minimum=0)
 LIGHTBOX_GPU_SECOND_PRICE = env_float("LIGHTBOX_GPU_SECOND_PRICE", 0.00035, minimum=0)
+# The dashboard shows an alert banner past either limit: jobs waiting over all queues,
+# and failed jobs as a share of the versions queued in the shown range.
+LIGHTBOX_ALERT_BACKLOG = env_int("LIGHTBOX_ALERT_BACKLOG", 1000, minimum=1)
+LIGHTBOX_ALERT_FAILURE_RATE = env_float("LIGHTBOX_ALERT_FAILURE_RATE", 0.05, minimum=0)
 
 LOGGING = {
     "version": 1,

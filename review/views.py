@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalog.access import require_permission
 from catalog.models import ImageVersion, MarketplaceProfile
+from review.dashboard import DashboardForm, alerts, backlog, dashboard_kpis, versions_queued
 from review.forms import QueueFilterForm, RejectForm, ReprocessForm, reason_label
 from review.services import (
     InvalidDecision,
@@ -236,6 +237,20 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
 @require_GET
 @require_permission("catalog.view_dashboard")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    counts = dict(ImageVersion.objects.values_list("status").annotate(n=Count("id")))
-    rows = [(label, counts.get(value, 0)) for value, label in ImageVersion.Status.choices]
-    return render(request, "review/dashboard.html", {"rows": rows, "total": sum(counts.values())})
+    data = request.GET.copy()
+    data.setdefault("range", "7d")
+    form = DashboardForm(data)
+    context: dict[str, Any] = {"form": form, "query": data.urlencode()}
+    if form.is_valid():
+        start, end, filters = *form.period(), form.filters()
+        current = backlog()
+        context.update(
+            start=start,
+            end=end,
+            backlog=current,
+            alerts=alerts(current, versions_queued(start, end, filters)),
+        )
+        if not _is_fragment(request):
+            context.update(dashboard_kpis(start, end, filters))
+    template = "review/_backlog.html" if _is_fragment(request) else "review/dashboard.html"
+    return render(request, template, context)

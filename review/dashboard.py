@@ -1,0 +1,233 @@
+"""The operations dashboard: the range form, the KPIs for a range, and the live queue backlog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import django_rq
+from django import forms
+from django.conf import settings
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from rq import Worker
+from rq.registry import FailedJobRegistry
+
+from catalog.models import ImageVersion, VersionStatus
+from review import kpis
+from review.forms import reason_label
+from review.svg import Bar, bar_chart, histogram
+
+MAX_CUSTOM_DAYS = 366
+# Up to a week, throughput is drawn per hour; beyond, per day.
+HOURLY_BARS_UP_TO = 7 * 24 + 1
+
+
+class DashboardForm(forms.Form):
+    RANGES = (("today", "Today"), ("7d", "7 days"), ("30d", "30 days"), ("custom", "Custom"))
+
+    range = forms.ChoiceField(choices=RANGES, required=False, initial="7d")
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    brand = forms.CharField(required=False, max_length=120)
+    category = forms.CharField(required=False, max_length=120)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("range") == "custom":
+            start, end = data.get("start"), data.get("end")
+            if start is None or end is None:
+                raise forms.ValidationError("A custom range needs a start and an end date.")
+            if end < start:
+                raise forms.ValidationError("The end date is before the start date.")
+            if (end - start).days >= MAX_CUSTOM_DAYS:
+                raise forms.ValidationError(f"A custom range is at most {MAX_CUSTOM_DAYS} days.")
+        return data
+
+    def period(self, now: datetime | None = None) -> tuple[datetime, datetime]:
+        """The half-open range [start, end) the valid form asks for; end dates are inclusive days."""
+        now = timezone.localtime(now)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        choice = self.cleaned_data.get("range") or "7d"
+        if choice == "custom":
+            tz = timezone.get_current_timezone()
+            start = datetime.combine(self.cleaned_data["start"], time.min, tzinfo=tz)
+            end = datetime.combine(self.cleaned_data["end"], time.min, tzinfo=tz) + timedelta(days=1)
+            return start, end
+        if choice == "today":
+            return midnight, now
+        days = 30 if choice == "30d" else 7
+        return now - timedelta(days=days), now
+
+    def filters(self) -> kpis.Filters:
+        return kpis.Filters(
+            brand=self.cleaned_data.get("brand") or None,
+            category=self.cleaned_data.get("category") or None,
+        )
+
+
+def human_duration(seconds: float | None) -> str:
+    """1 h 5 min, 2 min 3 s, 45 s; an em dash for no value."""
+    if seconds is None:
+        return "—"
+    total = round(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> dict[str, Any]:
+    """Every figure of the dashboard page for one range, charts drawn."""
+    ttp = kpis.time_to_publication(start, end, filters)
+    cost = kpis.compute_cost(start, end, filters)
+    daily = kpis.cost_per_day(start, end, filters)
+    hourly = kpis.throughput_per_hour(start, end, filters)
+    scores = kpis.score_distribution(start, end, filters)
+    reasons = kpis.flag_reasons_ranked(start, end, filters)
+    top_reason = max((n for _, n in reasons), default=0) or 1
+    return {
+        "ttp": ttp,
+        "ttp_human": {
+            "median": human_duration(ttp.median_seconds),
+            "p90": human_duration(ttp.p90_seconds),
+            "p95": human_duration(ttp.p95_seconds),
+        },
+        "intervention": kpis.manual_intervention(start, end, filters),
+        "cost": cost,
+        "cost_chart": bar_chart(
+            [Bar(f"{d.day:%m-%d}", d.cost, f"{d.day}: {d.cost:.4f} ({d.versions} versions)") for d in daily],
+            name="cost-per-day",
+        ),
+        "compliance": kpis.first_pass_compliance(start, end, filters),
+        "throughput_per": "hour" if len(hourly) <= HOURLY_BARS_UP_TO else "day",
+        "throughput_chart": throughput_chart(hourly),
+        "score_chart": histogram(
+            [Bar(f"{b.low}", b.count, f"{b.low}–{b.high}: {b.count}") for b in scores],
+            name="score-distribution",
+        ),
+        "reasons": [
+            {
+                "code": code,
+                "label": reason_label(code),
+                "count": n,
+                "width": round(100 * n / top_reason),
+                "href": drill_down("review:queue", filters, reason=code),
+            }
+            for code, n in reasons
+        ],
+        "status_counts": status_counts(filters),
+    }
+
+
+def throughput_chart(hourly: list[kpis.HourlyThroughput]) -> SafeString:
+    """Publications per hour; over longer ranges the hours are summed per day, since a
+    month of hourly bars (720) is too thin to read and heavy to send."""
+    if len(hourly) <= HOURLY_BARS_UP_TO:
+        bars = [Bar(f"{h.hour:%H}", h.published, f"{h.hour:%Y-%m-%d %H:00}: {h.published}") for h in hourly]
+        return bar_chart(bars, name="throughput-per-hour")
+    days: dict[date, int] = {}
+    for h in hourly:
+        days[h.hour.date()] = days.get(h.hour.date(), 0) + h.published
+    bars = [Bar(f"{day:%m-%d}", n, f"{day}: {n}") for day, n in days.items()]
+    return bar_chart(bars, name="throughput-per-day")
+
+
+def status_counts(filters: kpis.Filters) -> list[tuple[str, int, str]]:
+    """(label, versions, product list link) now, over the brand/category filter."""
+    counts = dict(
+        ImageVersion.objects.filter(filters.catalog_q())
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        (label, counts.get(value, 0), drill_down("catalog:product_list", filters, status=value))
+        for value, label in VersionStatus.choices
+    ]
+
+
+def drill_down(url_name: str, filters: kpis.Filters, **params: str) -> str:
+    """The list a figure counts, with the dashboard's brand and category carried over."""
+    query = {"brand": filters.brand, "category": filters.category, **params}
+    return f"{reverse(url_name)}?{urlencode({k: v for k, v in query.items() if v})}"
+
+
+@dataclass(frozen=True)
+class QueueBacklog:
+    name: str
+    waiting: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class Backlog:
+    queues: list[QueueBacklog]
+    oldest_queued_at: datetime | None
+    workers: int
+
+    @property
+    def waiting(self) -> int:
+        return sum(queue.waiting for queue in self.queues)
+
+    @property
+    def failed(self) -> int:
+        return sum(queue.failed for queue in self.queues)
+
+    @property
+    def oldest_age(self) -> str:
+        if self.oldest_queued_at is None:
+            return "—"
+        return human_duration((timezone.now() - self.oldest_queued_at).total_seconds())
+
+
+def backlog() -> Backlog:
+    """Jobs waiting and failed per RQ queue, workers alive, and the oldest version still queued."""
+    queues = []
+    connection = None
+    for name in settings.QUEUE_NAMES:
+        queue = django_rq.get_queue(name)
+        connection = queue.connection
+        queues.append(QueueBacklog(name, queue.count, FailedJobRegistry(queue=queue).count))
+    workers = len(Worker.all(connection=connection)) if connection is not None else 0
+    oldest = (
+        ImageVersion.objects.filter(status=VersionStatus.QUEUED)
+        .order_by("queued_at")
+        .values_list("queued_at", flat=True)
+        .first()
+    )
+    return Backlog(queues=queues, oldest_queued_at=oldest, workers=workers)
+
+
+def alerts(current: Backlog, versions_in_range: int) -> list[str]:
+    """Readable alerts when the backlog or the failure rate passes its settings limit.
+
+    The failure rate is failed jobs (RQ's FailedJobRegistry, which keeps them for its own
+    TTL) over versions queued in the shown range; with no versions queued there is no rate.
+    """
+    found = []
+    if current.waiting > settings.LIGHTBOX_ALERT_BACKLOG:
+        found.append(f"Backlog: {current.waiting} jobs waiting (limit {settings.LIGHTBOX_ALERT_BACKLOG}).")
+    if versions_in_range:
+        rate = current.failed / versions_in_range
+        if rate > settings.LIGHTBOX_ALERT_FAILURE_RATE:
+            found.append(
+                f"Failure rate: {current.failed} failed jobs for {versions_in_range} versions "
+                f"({rate:.1%}, limit {settings.LIGHTBOX_ALERT_FAILURE_RATE:.1%})."
+            )
+    return found
+
+
+def versions_queued(start: datetime, end: datetime, filters: kpis.Filters) -> int:
+    in_range = ImageVersion.objects.filter(queued_at__gte=start, queued_at__lt=end)
+    return in_range.filter(filters.catalog_q()).count()
