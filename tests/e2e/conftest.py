@@ -46,15 +46,20 @@ def page(browser):
     context.close()
 
 
+def log_in_on(page, live_server, username: str, password: str):
+    """Log in through the real login page of `page` (any browser context)."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/products/")
+    return page
+
+
 @pytest.fixture
 def log_in(page, live_server):
     def log_in_as(username: str, password: str):
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/products/")
-        return page
+        return log_in_on(page, live_server, username, password)
 
     return log_in_as
 

@@ -13,19 +13,11 @@ from django.utils import timezone
 from catalog.models import ImageVersion, VersionStatus
 from processing.publishing import applicable_profiles
 from tests.conftest import PASSWORD, master_png, photo_bytes
+from tests.e2e.conftest import log_in_on
 
 SIDES = ("left", "top", "right", "bottom")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def log_in_on(page, live_server, username: str):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/products/")
-    return page
 
 
 def wait_for_item(page, version) -> None:
@@ -72,7 +64,7 @@ def test_two_reviewers_see_different_items_and_a_stale_decision_is_refused_visib
     contexts = [browser.new_context(), browser.new_context()]
     try:
         rita, rob = (
-            log_in_on(c.new_page(), live_server, u.username)
+            log_in_on(c.new_page(), live_server, u.username, PASSWORD)
             for c, u in zip(contexts, (reviewer, other_reviewer), strict=True)
         )
         rita.goto(f"{live_server.url}/review/item/")
