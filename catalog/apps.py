@@ -10,5 +10,8 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog import roles
+        from catalog.batch_completion import finish_batch_after_commit
+        from catalog.signals import version_status_changed
 
         post_migrate.connect(roles.sync_role_groups_after_migrate, sender=self)
+        version_status_changed.connect(finish_batch_after_commit, dispatch_uid="catalog.finish_batch")

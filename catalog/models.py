@@ -13,10 +13,12 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Func, Q, Value
 from django.db.models.lookups import Exact
 from django.utils import timezone
+
+from catalog.signals import batch_completed, version_status_changed
 
 SKU_PATTERN = r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z"  # \Z: "$" would let a trailing newline in
 sku_validator = RegexValidator(
@@ -155,10 +157,33 @@ class UploadBatch(models.Model):
         return self.name or f"Batch {str(self.id)[:8]}"
 
     def close(self) -> bool:
-        """No more files will arrive. True when this call closed it."""
-        return bool(
+        """No more files will arrive. True when this call closed it; the batch finishes
+        (finish_if_settled) after commit if nothing is left to process."""
+        closed = bool(
             UploadBatch.objects.filter(pk=self.pk, closed_at__isnull=True).update(closed_at=timezone.now())
         )
+        if closed:
+            transaction.on_commit(self.finish_if_settled)
+        return closed
+
+    def finish_if_settled(self) -> bool:
+        """Stamp finished_at once the batch is closed and none of its versions awaits
+        processing (queued, processing, rendering); send batch_completed. True when this
+        call finished it. Safe to call often and concurrently: the UPDATE is guarded."""
+        unsettled = ImageVersion.objects.filter(
+            source__batch_id=self.pk,
+            status__in=ImageVersion.ACTIVE_STATES,
+        )
+        with transaction.atomic():
+            finished = (
+                UploadBatch.objects.filter(pk=self.pk, closed_at__isnull=False, finished_at__isnull=True)
+                .exclude(models.Exists(unsettled))
+                .update(finished_at=timezone.now())
+            )
+            if finished:
+                self.refresh_from_db(fields=["finished_at", "closed_at"])
+                batch_completed.send(sender=UploadBatch, batch=self)
+        return bool(finished)
 
     def record_refusal(self, filename: str, reason: str) -> None:
         """Count a refused file and keep its reason, atomically (uploads arrive in parallel)."""
@@ -458,10 +483,13 @@ class ImageVersion(models.Model):
         lost to an identical call) nothing changes and False comes back. Any
         other state means the transition is not allowed: InvalidTransition.
         """
-        changed = type(self).objects.filter(pk=self.pk, status__in=sources).update(status=target, **fields)
-        if changed:
-            self.refresh_from_db()
-            return True
+        with transaction.atomic():
+            rows = type(self).objects.filter(pk=self.pk, status__in=sources)
+            changed = rows.update(status=target, **fields)
+            if changed:
+                self.refresh_from_db()
+                version_status_changed.send(sender=type(self), version=self, status=target, verb=verb)
+                return True
         current = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
         if current is None:
             raise type(self).DoesNotExist(f"version {self.pk} no longer exists")
@@ -700,6 +728,12 @@ class Rendition(models.Model):
     compliance = models.JSONField(default=dict, blank=True)
     first_attempt = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Of the file's bytes.")
+    public_key = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="Keyed digest of the bytes: the unguessable part of the public URL (catalog.public_urls).",
+    )
 
     class Meta:
         ordering = ["profile__channel", "profile__slug"]
@@ -718,6 +752,10 @@ class Rendition(models.Model):
         indexes = [
             # Dashboard: first-pass compliance per profile over time.
             models.Index(fields=["profile", "created_at"], name="catalog_rendition_profile_idx"),
+            # Public URL lookups (catalog.public_urls.public_rendition).
+            models.Index(
+                fields=["public_key"], name="catalog_rendition_public_idx", condition=~Q(public_key="")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,4 +19,5 @@ urlpatterns = [
     path("files/sources/<uuid:source_id>", views.source_file, name="source_file"),
     path("files/versions/<uuid:version_id>/<str:kind>", views.version_file, name="version_file"),
     path("files/renditions/<uuid:rendition_id>", views.rendition_file, name="rendition_file"),
+    path("i/<str:key>/<str:name>", views.public_rendition, name="public_rendition"),
 ]

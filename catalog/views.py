@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from catalog import public_urls
 from catalog.access import require_permission
 from catalog.filters import ProductFilter
 from catalog.models import ImageVersion, Product, Rendition, ReviewDecision, SourceImage
@@ -132,3 +133,20 @@ def rendition_file(request: HttpRequest, rendition_id: str) -> FileResponse:
     download = request.GET.get("download") == "1"
     name = rendition.file.name.rsplit("/", 1)[-1] if download else None
     return _image_response(rendition.file, rendition.format, download_name=name)
+
+
+@require_GET
+def public_rendition(request: HttpRequest, key: str, name: str) -> HttpResponse:
+    """A rendition by its public, content-addressed URL: no login, cached for a year."""
+    matching = Rendition.objects.filter(public_key=key).only("file", "format", "sha256")
+    rendition = matching.order_by("created_at").first()
+    if rendition is None or public_urls.file_name(rendition) != name:
+        raise Http404("no such image")
+    if request.headers.get("If-None-Match") == f'"{rendition.sha256}"':
+        response = HttpResponseNotModified()
+    else:
+        response = _image_response(rendition.file, rendition.format)
+    response["Cache-Control"] = public_urls.IMMUTABLE_CACHE
+    response["ETag"] = f'"{rendition.sha256}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -49,7 +49,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_rq",
+    "ninja",
     "catalog",
+    "catalog.exports",
+    "catalog.shopify",
+    "catalog.webhooks",
+    "catalog.api",
     "processing",
     "review",
 ]
@@ -216,6 +221,10 @@ LIGHTBOX_GPU_SECOND_PRICE = env_float("LIGHTBOX_GPU_SECOND_PRICE", 0.00035, mini
 # and failed jobs as a share of the versions queued in the shown range.
 LIGHTBOX_ALERT_BACKLOG = env_int("LIGHTBOX_ALERT_BACKLOG", 1000, minimum=1)
 LIGHTBOX_ALERT_FAILURE_RATE = env_float("LIGHTBOX_ALERT_FAILURE_RATE", 0.05, minimum=0)
+
+# Where marketplaces and CDNs fetch renditions from: every export writes URLs under it.
+# Point it at a CDN that forwards /i/ to this app, or at the app's own public address.
+LIGHTBOX_PUBLIC_BASE_URL = env_str("LIGHTBOX_PUBLIC_BASE_URL", "http://localhost:8000")
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from PIL import Image
 
 from catalog.models import ImageVersion, InvalidTransition, MarketplaceProfile, Priority, Rendition
+from catalog.public_urls import content_sha256, public_key_for
 from processing.naming import rendition_filename
 from processing.pipeline.compliance import check
 from processing.pipeline.render import RenditionMetadata, render_many
@@ -123,7 +124,9 @@ def render_missing(version: ImageVersion) -> list[Rendition]:
                 "quality_used": image.quality_used,
             },
             first_attempt=not version.renditions.filter(profile=profile).exists(),
+            sha256=content_sha256(image.data),
         )
+        rendition.public_key = public_key_for(rendition.sha256)
         rendition.file.save(f"{profile.slug}/{name}", ContentFile(image.data), save=False)
         try:
             with transaction.atomic():

@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from catalog.batch_completion import finish_settled_batches
 from catalog.models import ImageVersion, InvalidTransition, VersionStatus
 
 logger = logging.getLogger("lightbox.sweeper")
@@ -28,6 +29,7 @@ class SweepReport:
     requeued_lost: int = 0
     rescued_stale: int = 0
     rendering_resumed: int = 0
+    batches_finished: int = 0
 
 
 def _job_alive(job_id: str, connection) -> bool:
@@ -81,6 +83,8 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
         if not _job_alive(f"render-{version.pk}", connection):
             enqueue_rendering(version)
             report.rendering_resumed += 1
+
+    report.batches_finished = finish_settled_batches()
 
     if report.requeued_lost or report.rescued_stale or report.rendering_resumed:
         logger.warning("sweeper: %s", report)
