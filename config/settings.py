@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -225,6 +226,22 @@ LIGHTBOX_ALERT_FAILURE_RATE = env_float("LIGHTBOX_ALERT_FAILURE_RATE", 0.05, min
 # Where marketplaces and CDNs fetch renditions from: every export writes URLs under it.
 # Point it at a CDN that forwards /i/ to this app, or at the app's own public address.
 LIGHTBOX_PUBLIC_BASE_URL = env_str("LIGHTBOX_PUBLIC_BASE_URL", "http://localhost:8000")
+
+# Fernet keys for stored secrets (Shopify token, webhook secrets), newest first; see catalog/crypto.py.
+# Make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+LIGHTBOX_ENCRYPTION_KEYS = env_list("LIGHTBOX_ENCRYPTION_KEYS", [])
+for _key in LIGHTBOX_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "LIGHTBOX_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes)"
+        ) from None
+
+# Outbound HTTP (URL import, webhooks, Shopify) refuses every non-global address. Networks listed
+# here (CIDR, comma-separated) are let through anyway: for a test double on loopback, or an
+# internal system you trust. Empty in production.
+LIGHTBOX_OUTBOUND_ALLOWED_NETWORKS = env_list("LIGHTBOX_OUTBOUND_ALLOWED_NETWORKS", [])
 
 LOGGING = {
     "version": 1,
