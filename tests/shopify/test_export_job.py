@@ -1,0 +1,72 @@
+"""A "Push to Shopify" export run end to end: queued on commit, run by a real RQ burst worker,
+pushed to the fake Admin API (which throttles once each way), outcome on the Export row."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.exports.models import Export, ExportKind, ExportStatus
+from catalog.exports.services import start_export
+from catalog.shopify.models import MediaStatus, ShopifyMedia
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_burst_worker() -> None:
+    import django_rq
+
+    from processing.worker import LightboxWorker
+
+    queue = django_rq.get_queue("default")
+    LightboxWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=False)
+
+
+def test_a_push_export_puts_the_images_on_shopify_and_records_the_outcome(
+    shopify, connected, mug, merchandiser, redis_conn, caplog
+):
+    shopify.add_product("mug-001", "Stoneware mug")
+    shopify.fail_processing["MUG-001-3.webp"] = (
+        "IMAGE_PROCESSING_FAILURE",
+        "The image could not be processed.",
+    )
+
+    export = start_export(ExportKind.SHOPIFY_PUSH, {"product": mug.pk}, "", merchandiser)
+    run_burst_worker()
+
+    export.refresh_from_db()
+    assert export.status == ExportStatus.SUCCEEDED, export.error
+    assert (export.progress_done, export.progress_total) == (3, 3)
+    assert export.summary["images"] == 2
+    assert export.summary["failed"] == 1
+    assert [(s["sku"], s["image"].split(" (")[0]) for s in export.skipped] == [("MUG-001", "photo 3")]
+    assert "IMAGE_PROCESSING_FAILURE" in export.skipped[0]["reason"]
+    assert [m.status for m in shopify.media_of("mug-001")] == ["READY", "READY"]
+    assert ShopifyMedia.objects.filter(status=MediaStatus.READY).count() == 2
+    assert [r.throttled for r in shopify.requests if r.throttled] == ["HTTP 429", "THROTTLED"]
+    assert shopify.violations == []
+    assert shopify.token not in caplog.text
+
+
+def test_a_second_push_export_replaces_the_media(shopify, connected, mug, merchandiser, redis_conn):
+    shopify.add_product("mug-001")
+    for _ in range(2):
+        start_export(ExportKind.SHOPIFY_PUSH, {"product": mug.pk}, "", merchandiser)
+        run_burst_worker()
+
+    assert list(Export.objects.values_list("status", flat=True)) == [ExportStatus.SUCCEEDED] * 2
+    assert len(shopify.media_of("mug-001")) == 3
+    assert len(shopify.deleted) == 3
+    assert Export.objects.order_by("created_at").last().summary["replaced"] == 3
+
+
+def test_a_refused_token_fails_the_export_with_the_reason(shopify, connected, mug, merchandiser, redis_conn):
+    shopify.add_product("mug-001")
+    shopify.token = "shpat_rotated000000000000000000000000"
+
+    export = start_export(ExportKind.SHOPIFY_PUSH, {"product": mug.pk}, "", merchandiser)
+    run_burst_worker()
+
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED
+    assert "HTTP 401" in export.error
+    assert connected.access_token() not in export.error
