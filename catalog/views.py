@@ -85,12 +85,6 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
     return render(request, "catalog/product_detail.html", {"product": product, "sources": sources})
 
 
-@require_GET
-@require_permission("catalog.export_catalog")
-def exports(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/exports.html", {})
-
-
 def _image_response(field_file, fmt: str, *, download_name: str | None = None) -> FileResponse:
     if not field_file:
         raise Http404("no file")

@@ -1,0 +1,129 @@
+"""Starting an export: check what was asked, record it, queue its job once the row is committed.
+
+The views, the JSON API and the sweeper all come through here, so an export is
+validated and queued the same way wherever it starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.exports.models import Export, ExportKind, ExportStatus
+from catalog.exports.selection import ScopeError, products_in_scope
+from catalog.models import Product, UploadBatch
+
+JOB = "catalog.exports.jobs.run_export"
+# Someone is usually watching the progress bar, so exports do not wait behind back-catalog work.
+QUEUE = "default"
+PERMISSION = "catalog.export_catalog"
+
+
+class ExportError(ValueError):
+    """An export that cannot start; the message says why, for the person who asked."""
+
+
+def job_id(export_id: Any) -> str:
+    return f"export-{export_id}"
+
+
+def shopify_push_available() -> bool:
+    """Whether a Shopify store is connected (catalog.shopify). Imported lazily: exports work
+    without that app's models."""
+    try:
+        from catalog.shopify.models import ShopifyStore
+
+        return ShopifyStore.objects.connected() is not None
+    except (ImportError, AttributeError):
+        return False
+
+
+def start_export(kind: str, scope: dict[str, Any], scope_label: str, user: Any) -> Export:
+    """Record an export of `kind` for `scope` and queue its job after commit.
+
+    Raises ExportError with a readable message for an unknown kind, a scope that is
+    malformed or matches no product, or a push with no Shopify store; PermissionDenied
+    for a user without the export permission.
+    """
+    if user is not None and not user.has_perm(PERMISSION):
+        raise PermissionDenied("You do not have permission to run exports.")
+    if kind not in ExportKind.values:
+        choices = ", ".join(ExportKind.values)
+        raise ExportError(f"Unknown export kind {kind!r}: choose one of {choices}.")
+    try:
+        products = products_in_scope(scope)
+    except ScopeError as exc:
+        raise ExportError(str(exc)) from None
+    if not products.exists():
+        raise ExportError("No products match this selection, so there is nothing to export.")
+    if kind == ExportKind.SHOPIFY_PUSH and not shopify_push_available():
+        raise ExportError(
+            "No Shopify store is connected; an admin connects one before products can be pushed."
+        )
+    label = (scope_label or describe_scope(scope)).strip()[:200] or "products"
+    with transaction.atomic():
+        export = Export.objects.create(kind=kind, scope=scope, scope_label=label, created_by=user)
+        enqueue_export(export)
+    return export
+
+
+def enqueue_export(export: Export) -> None:
+    """Queue the export's job; django-rq's on_db_commit mode holds it until the transaction commits."""
+    import django_rq
+
+    django_rq.get_queue(QUEUE).enqueue(
+        JOB,
+        str(export.pk),
+        job_id=job_id(export.pk),
+        description=f"{export.get_kind_display()}: {export.scope_label}"[:200],
+    )
+
+
+def describe_scope(scope: dict[str, Any]) -> str:
+    """The scope in words, for the export list when the caller gave no label."""
+    if "product" in scope or len(scope.get("products", [])) == 1:
+        pk = scope.get("product") or scope["products"][0]
+        sku = Product.objects.filter(pk=pk).values_list("sku", flat=True).first()
+        return f"product {sku}" if sku else "one product"
+    if "products" in scope:
+        return f"{len(scope['products'])} selected products"
+    if "batch" in scope:
+        batch = UploadBatch.objects.filter(pk=scope["batch"]).first()
+        return f"batch {batch}" if batch else "a batch"
+    if "filters" in scope:
+        shown = {k: v for k, v in scope["filters"].items() if v and k != "page"}
+        if not shown:
+            return "all products"
+        return "products matching " + ", ".join(f"{k} {v}" for k, v in sorted(shown.items()))
+    return "products"
+
+
+def sweep_exports(alive: Callable[[str], bool], *, grace_seconds: int = 30) -> int:
+    """Put lost exports back on the queue; fail the ones a dead worker left running.
+
+    A QUEUED export older than the grace period whose job Redis no longer holds is
+    enqueued again (the job is idempotent). A RUNNING one older than the stale timeout
+    lost its worker (the stale timeout is longer than the job timeout): it is failed
+    with a reason, since a half-written file cannot be resumed and the person can
+    simply run it again. Returns how many were acted on.
+    """
+    now = timezone.now()
+    acted = 0
+    for export in Export.objects.filter(
+        status=ExportStatus.QUEUED, created_at__lt=now - timedelta(seconds=grace_seconds)
+    ).iterator(chunk_size=200):
+        if not alive(job_id(export.pk)):
+            enqueue_export(export)
+            acted += 1
+    stale_before = now - timedelta(seconds=settings.LIGHTBOX_STALE_AFTER_SECONDS)
+    for export in Export.objects.filter(status=ExportStatus.RUNNING, started_at__lt=stale_before):
+        # Past the RQ job timeout (the stale timeout is longer), so no worker still has it.
+        if export.fail("The worker stopped before the export finished; run the export again."):
+            acted += 1
+    return acted

@@ -1,0 +1,89 @@
+"""Export pages: start one, watch it run, list them all, download the file."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from catalog.access import require_permission
+from catalog.exports.forms import ExportForm
+from catalog.exports.models import Export, ExportKind
+from catalog.exports.services import PERMISSION, ExportError, start_export
+
+CONTENT_TYPES = {
+    ExportKind.SHOPIFY_CSV: "text/csv; charset=utf-8",
+    ExportKind.AMAZON_ZIP: "application/zip",
+}
+
+
+@require_GET
+@require_permission(PERMISSION)
+def export_list(request: HttpRequest) -> HttpResponse:
+    exports = Export.objects.select_related("created_by").order_by("-created_at")
+    page = Paginator(exports, 25).get_page(request.GET.get("page"))
+    return render(request, "catalog/exports.html", {"page": page})
+
+
+@require_POST
+@require_permission(PERMISSION)
+def export_start(request: HttpRequest) -> HttpResponse:
+    form = ExportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return _back(request)
+    try:
+        export = start_export(form.cleaned_data["kind"], form.export_scope(), "", request.user)
+    except (ExportError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+        return _back(request)
+    return redirect("catalog:export_detail", export_id=export.pk)
+
+
+@require_GET
+@require_permission(PERMISSION)
+def export_detail(request: HttpRequest, export_id: str) -> HttpResponse:
+    export = get_object_or_404(Export.objects.select_related("created_by"), pk=export_id)
+    context = {"export": export}
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, "catalog/_export_progress.html", context)
+        if export.done:
+            # 286 tells htmx to stop polling; the final state is in this response.
+            stop = HttpResponseStopPolling(response.content)
+            stop["Content-Type"] = response["Content-Type"]
+            return stop
+        return response
+    return render(request, "catalog/export_detail.html", context)
+
+
+@require_GET
+@require_permission(PERMISSION)
+def export_download(request: HttpRequest, export_id: str) -> FileResponse:
+    export = get_object_or_404(Export, pk=export_id)
+    if not export.file:
+        raise Http404("This export has no file.")
+    try:
+        handle = export.file.storage.open(export.file.name, "rb")
+    except FileNotFoundError:
+        raise Http404("The export's file is no longer in storage.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=export.file.name.rsplit("/", 1)[-1],
+        content_type=CONTENT_TYPES.get(export.kind, "application/octet-stream"),
+    )
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect("catalog:exports")
