@@ -1,0 +1,135 @@
+"""/versions: a processed photo's status, score, reasons and renditions with public URLs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Prefetch, QuerySet
+from django.db.models.functions import Greatest
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from catalog import public_urls
+from catalog.api.errors import get_or_404
+from catalog.api.operations import operation
+from catalog.api.schemas import Page, PageParams, Sku, Timestamp, paginate
+from catalog.models import ImageVersion, Rendition, VersionStatus
+
+router = Router(tags=["versions"])
+
+
+class RenditionOut(Schema):
+    id: UUID
+    profile: str = Field(description="The marketplace profile's slug.")
+    channel: str
+    format: str
+    width: int
+    height: int
+    byte_size: int
+    compliance_passed: bool | None = Field(description="Null until checked.")
+    created_at: datetime
+    url: str | None = Field(description="Public URL, fetchable without a login (null until it has one).")
+
+    @staticmethod
+    def resolve_profile(rendition: Rendition) -> str:
+        return rendition.profile.slug
+
+    @staticmethod
+    def resolve_channel(rendition: Rendition) -> str:
+        return rendition.profile.channel
+
+    @staticmethod
+    def resolve_url(rendition: Rendition) -> str | None:
+        return public_urls.public_url(rendition) if rendition.public_key else None
+
+
+class VersionOut(Schema):
+    id: UUID
+    sku: str
+    source_id: UUID
+    number: int
+    status: VersionStatus
+    score: int | None = Field(description="Quality score 0–100; null until scored.")
+    reasons: list[dict[str, Any]] = Field(description="Why it was flagged: [{code, message, value, limit}].")
+    error: str
+    queued_at: datetime
+    started_at: datetime | None
+    scored_at: datetime | None
+    reviewed_at: datetime | None
+    published_at: datetime | None
+    failed_at: datetime | None
+    updated_at: datetime = Field(description="The latest of the timestamps above.")
+    renditions: list[RenditionOut]
+
+    @staticmethod
+    def resolve_sku(version: ImageVersion) -> str:
+        return version.source.product.sku
+
+    @staticmethod
+    def resolve_renditions(version: ImageVersion) -> list[Rendition]:
+        return list(version.renditions.all())
+
+
+class VersionPage(Page):
+    items: list[VersionOut]
+
+
+class VersionFilters(Schema):
+    status: VersionStatus | None = None
+    updated_since: Timestamp | None = Field(
+        None, description="Only versions with any change (queued, started, scored, …) at or after this time."
+    )
+    sku: Sku | None = Field(None, description="Only this product's versions.")  # type: ignore[valid-type]
+    batch: UUID | None = Field(None, description="Only versions of photos from this upload batch.")
+
+
+def versions() -> QuerySet[ImageVersion]:
+    """Versions with `updated_at`: the latest event timestamp (PostgreSQL's GREATEST skips nulls)."""
+    return (
+        ImageVersion.objects.select_related("source__product")
+        .prefetch_related(
+            Prefetch(
+                "renditions",
+                queryset=Rendition.objects.select_related("profile").order_by(
+                    "profile__channel", "profile__slug"
+                ),
+            )
+        )
+        .annotate(
+            updated_at=Greatest(
+                "queued_at", "started_at", "scored_at", "reviewed_at", "published_at", "failed_at"
+            )
+        )
+    )
+
+
+@operation(router, "GET", "/versions", perms=("catalog.view_imageversion",), response=VersionPage)
+def list_versions(
+    request: HttpRequest, filters: Query[VersionFilters], page: Query[PageParams]
+) -> dict[str, Any]:
+    """Oldest change first, so a client syncing with `updated_since` pages forward through new changes."""
+    rows = versions()
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.updated_since:
+        rows = rows.filter(updated_at__gte=filters.updated_since)
+    if filters.sku:
+        rows = rows.filter(source__product__sku=filters.sku)
+    if filters.batch:
+        rows = rows.filter(source__batch_id=filters.batch)
+    return paginate(request, rows.order_by("updated_at", "id"), page)
+
+
+@operation(
+    router,
+    "GET",
+    "/versions/{version_id}",
+    perms=("catalog.view_imageversion",),
+    response=VersionOut,
+    errors=(404,),
+    url_name="get_version",
+)
+def get_version(request: HttpRequest, version_id: UUID) -> ImageVersion:
+    return get_or_404(versions(), f"No version {version_id}.", pk=version_id)
