@@ -13,5 +13,7 @@ class CatalogConfig(AppConfig):
         from catalog.batch_completion import finish_batch_after_commit
         from catalog.signals import version_status_changed
 
-        post_migrate.connect(roles.sync_role_groups_after_migrate, sender=self)
+        # After every app's migrate, not only ours: apps later in INSTALLED_APPS (exports,
+        # webhooks, api…) get their permissions created after catalog's post_migrate.
+        post_migrate.connect(roles.sync_role_groups_after_migrate, dispatch_uid="catalog.sync_roles")
         version_status_changed.connect(finish_batch_after_commit, dispatch_uid="catalog.finish_batch")

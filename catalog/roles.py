@@ -62,9 +62,14 @@ def sync_role_groups() -> None:
     admin.permissions.set(Permission.objects.all())
 
 
-def sync_role_groups_after_migrate(**kwargs: Any) -> None:
-    # post_migrate fires for every app; permissions of all apps exist once ours has run.
-    sync_role_groups()
+def sync_role_groups_after_migrate(app_config: Any, **kwargs: Any) -> None:
+    # post_migrate fires once per app with models, in INSTALLED_APPS order, each creating
+    # that app's permissions; only after the last one does every permission exist.
+    from django.apps import apps
+
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if app_config.label == with_models[-1].label:
+        sync_role_groups()
 
 
 def assign_role(user: Any, role: str) -> None:

@@ -7,6 +7,7 @@ surfacing later as a confusing failure deep inside a request or a job.
 from __future__ import annotations
 
 import json
+import math
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -85,3 +86,36 @@ def env_json_object(name: str, default: dict) -> dict:
     if not isinstance(value, dict):
         raise ImproperlyConfigured(f"{name} must be a JSON object, not {type(value).__name__}")
     return value
+
+
+def env_tiers(name: str, default: str) -> tuple[tuple[int, float], ...]:
+    """`FROM:FACTOR` pairs such as "0:1.0,10000:0.8": from FROM items on, FACTOR applies.
+
+    The first pair starts at 0 and the FROMs rise strictly, so every count falls in exactly
+    one tier. FROM is a whole number, FACTOR a number of at least 0.
+    """
+    raw = os.environ.get(name, default)
+    example = "e.g. 0:1.0,10000:0.8"
+    tiers: list[tuple[int, float]] = []
+    for item in raw.split(","):
+        start, sep, factor = item.strip().partition(":")
+        try:
+            tier = (int(start), float(factor))
+        except ValueError:
+            tier = None
+        if not sep or tier is None:
+            raise ImproperlyConfigured(
+                f"{name} must be FROM:FACTOR pairs separated by commas ({example}); got {raw!r}"
+            )
+        if not math.isfinite(tier[1]) or tier[1] < 0:
+            raise ImproperlyConfigured(
+                f"{name}: a factor must be a number of at least 0; got {factor.strip()}"
+            )
+        if tiers and tier[0] <= tiers[-1][0]:
+            raise ImproperlyConfigured(
+                f"{name}: tiers must start at rising counts; {tier[0]} follows {tiers[-1][0]}"
+            )
+        tiers.append(tier)
+    if tiers[0][0] != 0:
+        raise ImproperlyConfigured(f"{name}: the first tier must start at 0 ({example}); got {raw!r}")
+    return tuple(tiers)

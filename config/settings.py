@@ -7,6 +7,7 @@ DEBUG=0, ALLOWED_HOSTS and DATABASE_URL; `manage.py check --deploy` is clean the
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from config.env import (
     env_json_object,
     env_list,
     env_str,
+    env_tiers,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -218,6 +220,9 @@ LIGHTBOX_QUALITY_THRESHOLDS = env_json_object("LIGHTBOX_QUALITY_THRESHOLDS", {})
 LIGHTBOX_REVIEW_CLAIM_SECONDS = env_int("LIGHTBOX_REVIEW_CLAIM_SECONDS", 300, minimum=10)
 LIGHTBOX_CPU_SECOND_PRICE = env_float("LIGHTBOX_CPU_SECOND_PRICE", 0.000011, minimum=0)
 LIGHTBOX_GPU_SECOND_PRICE = env_float("LIGHTBOX_GPU_SECOND_PRICE", 0.00035, minimum=0)
+# Volume discounts on compute: "0:1.0,10000:0.8" prices the first 10,000 versions finished in a
+# calendar month at the list price and the rest of that month at 80% (review.kpis.cost_per_volume_tier).
+LIGHTBOX_VOLUME_TIERS = env_tiers("LIGHTBOX_VOLUME_TIERS", "0:1.0")
 # The dashboard shows an alert banner past either limit: jobs waiting over all queues,
 # and failed jobs as a share of the versions queued in the shown range.
 LIGHTBOX_ALERT_BACKLOG = env_int("LIGHTBOX_ALERT_BACKLOG", 1000, minimum=1)
@@ -242,6 +247,49 @@ for _key in LIGHTBOX_ENCRYPTION_KEYS:
 # here (CIDR, comma-separated) are let through anyway: for a test double on loopback, or an
 # internal system you trust. Empty in production.
 LIGHTBOX_OUTBOUND_ALLOWED_NETWORKS = env_list("LIGHTBOX_OUTBOUND_ALLOWED_NETWORKS", [])
+for _cidr in LIGHTBOX_OUTBOUND_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"LIGHTBOX_OUTBOUND_ALLOWED_NETWORKS holds {_cidr!r}, which is not a network like 10.1.0.0/16"
+        ) from None
+# Import from a URL (catalog/intake/url_import.py): the most it downloads (then it is an upload like
+# any other, so the upload limit applies) and the total seconds one fetch may take, redirects included.
+LIGHTBOX_URL_IMPORT_MAX_BYTES = env_int("LIGHTBOX_URL_IMPORT_MAX_BYTES", LIGHTBOX_MAX_UPLOAD_BYTES, minimum=1)
+LIGHTBOX_URL_IMPORT_TIMEOUT = env_float("LIGHTBOX_URL_IMPORT_TIMEOUT", 20.0, minimum=1)
+
+# Shopify Admin GraphQL API (catalog/shopify): the version new connections use, a stable quarterly
+# release YYYY-MM (2026-10 was the newest when written; Shopify supports each for at least a year),
+# the endpoint (tests point it at a fake on loopback), and how long a push waits for Shopify to
+# finish processing one product's new media.
+LIGHTBOX_SHOPIFY_API_VERSION = env_str("LIGHTBOX_SHOPIFY_API_VERSION", "2026-10")
+LIGHTBOX_SHOPIFY_API_URL_TEMPLATE = env_str(
+    "LIGHTBOX_SHOPIFY_API_URL_TEMPLATE", "https://{shop}/admin/api/{version}/graphql.json"
+)
+LIGHTBOX_SHOPIFY_MEDIA_WAIT_SECONDS = env_int("LIGHTBOX_SHOPIFY_MEDIA_WAIT_SECONDS", 120, minimum=1)
+_year, _, _month = LIGHTBOX_SHOPIFY_API_VERSION.partition("-")
+if not (len(_year) == 4 and _year.isdigit() and _month in {"01", "04", "07", "10"}):
+    raise ImproperlyConfigured(
+        f"LIGHTBOX_SHOPIFY_API_VERSION must be a release like 2026-10, not {LIGHTBOX_SHOPIFY_API_VERSION!r}"
+    )
+if "{shop}" not in LIGHTBOX_SHOPIFY_API_URL_TEMPLATE or "{version}" not in LIGHTBOX_SHOPIFY_API_URL_TEMPLATE:
+    raise ImproperlyConfigured("LIGHTBOX_SHOPIFY_API_URL_TEMPLATE must contain {shop} and {version}")
+
+# --- Webhooks (catalog/webhooks) -----------------------------------------------------
+# An endpoint is switched off after this many failed attempts in a row (over all its deliveries),
+# or once every attempt has failed for this many days; its creator and ADMINS get an email.
+LIGHTBOX_WEBHOOK_DISABLE_AFTER_FAILURES = env_int("LIGHTBOX_WEBHOOK_DISABLE_AFTER_FAILURES", 50, minimum=1)
+LIGHTBOX_WEBHOOK_DISABLE_AFTER_DAYS = env_int("LIGHTBOX_WEBHOOK_DISABLE_AFTER_DAYS", 5, minimum=1)
+LIGHTBOX_WEBHOOK_TIMEOUT_SECONDS = env_float("LIGHTBOX_WEBHOOK_TIMEOUT_SECONDS", 15.0, minimum=1)
+# After a rotation the old secret keeps signing (two signatures) for this long.
+LIGHTBOX_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("LIGHTBOX_WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
+# Links in webhook payloads point here (the app itself, not a CDN that serves only /i/).
+LIGHTBOX_APP_BASE_URL = env_str("LIGHTBOX_APP_BASE_URL", LIGHTBOX_PUBLIC_BASE_URL)
+ADMINS = [("Lightbox admins", address) for address in env_list("LIGHTBOX_ADMIN_EMAILS", [])]
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "lightbox@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("review.urls")),
+    path("", include("catalog.api.urls")),
+    path("account/", include("catalog.api.account_urls")),
+    path("webhooks/", include("catalog.webhooks.urls")),
+    path("settings/shopify/", include("catalog.shopify.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

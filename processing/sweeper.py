@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from catalog.batch_completion import finish_settled_batches
 from catalog.models import ImageVersion, InvalidTransition, VersionStatus
+from catalog.webhooks.delivery import deliver_due
 
 logger = logging.getLogger("lightbox.sweeper")
 # A job in one of these states will still run; anything else (or no job) means lost.
@@ -30,6 +31,8 @@ class SweepReport:
     rescued_stale: int = 0
     rendering_resumed: int = 0
     batches_finished: int = 0
+    webhooks_sent: int = 0
+    exports_rescued: int = 0
 
 
 def _job_alive(job_id: str, connection) -> bool:
@@ -47,6 +50,7 @@ def _job_alive(job_id: str, connection) -> bool:
 def sweep(*, grace_seconds: int = 30) -> SweepReport:
     import django_rq
 
+    from catalog.exports.services import sweep_exports
     from catalog.uploads import enqueue_processing
     from processing.publishing import enqueue_rendering
 
@@ -85,7 +89,12 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
             report.rendering_resumed += 1
 
     report.batches_finished = finish_settled_batches()
+    # Webhook retries and any first attempt whose RQ job was lost (PostgreSQL is the outbox).
+    report.webhooks_sent = deliver_due()
+    report.exports_rescued = sweep_exports(
+        lambda job_id: _job_alive(job_id, connection), grace_seconds=grace_seconds
+    )
 
-    if report.requeued_lost or report.rescued_stale or report.rendering_resumed:
+    if report.requeued_lost or report.rescued_stale or report.rendering_resumed or report.exports_rescued:
         logger.warning("sweeper: %s", report)
     return report

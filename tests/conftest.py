@@ -38,6 +38,67 @@ def redis_conn():
     conn.flushdb()
 
 
+class ConnectionBlocked(RuntimeError):
+    """A test tried to open a connection off this machine (see guard_sockets)."""
+
+
+@pytest.fixture
+def guard_sockets(monkeypatch):
+    """Every outbound TCP/UDP connect in the test is recorded in `.attempts` as (host, port);
+    one to anything but loopback is also put in `.blocked` and raises ConnectionBlocked
+    instead of sending a packet. SSRF tests assert `attempts == []` for a refused URL (it
+    was refused before any connection) and `blocked == []` everywhere. Unix sockets pass."""
+    import ipaddress
+    import socket
+
+    class Guard:
+        attempts: list[tuple[str, int]] = []
+        blocked: list[tuple[str, int]] = []
+
+    Guard.attempts, Guard.blocked = [], []
+
+    def check(address) -> None:
+        if not (isinstance(address, tuple) and len(address) >= 2):
+            return  # AF_UNIX path
+        host, port = str(address[0]), int(address[1])
+        Guard.attempts.append((host, port))
+        try:
+            ip = ipaddress.ip_address(host.split("%")[0])
+            loopback = ip.is_loopback or bool(getattr(ip, "ipv4_mapped", None) and ip.ipv4_mapped.is_loopback)
+        except ValueError:
+            loopback = False  # a name: connect() only ever gets addresses, so refuse it
+        if not loopback:
+            Guard.blocked.append((host, port))
+            raise ConnectionBlocked(f"test tried to connect to {host}:{port}")
+
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_create_connection = socket.create_connection
+
+    def connect(self, address):
+        check(address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        check(address)
+        return real_connect_ex(self, address)
+
+    def create_connection(address, *args, **kwargs):
+        host = str(address[0])
+        try:
+            ipaddress.ip_address(host.split("%")[0])
+        except ValueError:
+            pass  # a name: the connect() of each address it resolves to is checked
+        else:
+            check(address)
+            Guard.attempts.pop()  # recorded again by the connect() inside
+        return real_create_connection(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return Guard
+
+
 def _user(django_user_model, username: str, role: str | None):
     from catalog.roles import assign_role
 

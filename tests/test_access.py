@@ -16,22 +16,33 @@ PAGES = [
     ("catalog:upload", {}, {"merchandiser", "admin_user"}),
     ("catalog:batch_detail", {"batch_id": "batch"}, {"merchandiser", "reviewer", "admin_user"}),
     ("catalog:exports", {}, {"merchandiser", "admin_user"}),
+    ("catalog:export_detail", {"export_id": "export"}, {"merchandiser", "admin_user"}),
     ("review:queue", {}, {"reviewer", "admin_user"}),
     ("review:decide", {}, {"reviewer", "admin_user"}),
     ("review:grid", {}, {"reviewer", "admin_user"}),
     ("review:dashboard", {}, {"admin_user"}),
     ("django_rq:home", {}, {"admin_user"}),
+    ("account:detail", {}, {"outsider", "merchandiser", "reviewer", "admin_user"}),
+    ("shopify:connection", {}, {"admin_user"}),
+    ("webhooks:endpoint_list", {}, {"admin_user"}),
+    ("webhooks:endpoint_create", {}, {"admin_user"}),
+    ("webhooks:endpoint_detail", {"endpoint_id": "endpoint"}, {"admin_user"}),
 ]
 
 
 @pytest.fixture
 def page_url(product, merchandiser):
+    from catalog.exports.models import Export
     from catalog.models import UploadBatch
+    from catalog.webhooks.models import Endpoint
 
     batch = UploadBatch.objects.create(created_by=merchandiser)
+    endpoint = Endpoint.objects.create(url="https://hooks.example.com/", event_types=["batch.completed"])
+    export = Export.objects.create(kind="shopify_csv", scope={"product": product.pk}, scope_label="mug")
+    rows = {"batch": batch.pk, "endpoint": endpoint.pk, "export": export.pk}
 
     def build(name, kwargs):
-        kwargs = {k: (batch.pk if v == "batch" else v) for k, v in kwargs.items()}
+        kwargs = {k: rows.get(v, v) for k, v in kwargs.items()}
         return reverse(name, kwargs=kwargs)
 
     return build
@@ -100,3 +111,9 @@ def test_a_post_without_csrf_token_is_refused(merchandiser):
     client.force_login(merchandiser)
     response = client.post(reverse("catalog:upload"), {"sku": "X1", "title": "X"})
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_admin_role_holds_the_permissions_of_apps_installed_after_catalog(admin_user):
+    for permission in ("exports.view_export", "api.view_apitoken", "webhooks.view_endpoint"):
+        assert admin_user.has_perm(permission), permission
