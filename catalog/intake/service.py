@@ -42,7 +42,9 @@ class CatalogSkus:
         return self._seen[sku]
 
 
-def _product_for(sku: str, row: ManifestRow | None) -> Product:
+def product_for(sku: str, row: ManifestRow | None) -> Product:
+    """The product for an upload's SKU, made on first sight with the manifest's title, brand
+    and category; an invalid SKU is refused with a readable reason."""
     try:
         sku_validator(sku)
     except ValidationError:
@@ -87,7 +89,7 @@ def receive_file(
         chosen_sku, chosen_role, position = placement.sku, placement.role, placement.position
     else:
         raise UploadRefused("No SKU: choose one for this file, name it SKU.jpg, or list it in a manifest.")
-    product = _product_for(chosen_sku, row)
+    product = product_for(chosen_sku, row)
     return add_photo(batch, product, PurePosixPath(filename).name, data, role=chosen_role, position=position)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from catalog import outbound
-from catalog.intake.service import _product_for
+from catalog.intake.service import product_for
 from catalog.models import ImageVersion, Priority, Product, SourceRole, UploadBatch
 from catalog.outbound import FetchFailed, UnsafeURL
 from catalog.uploads import UploadRefused, add_photo, create_batch
@@ -115,7 +115,7 @@ def import_url_job(
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     outcome = "imported"
     try:
-        product = _product_for(sku, None)
+        product = product_for(sku, None)
     except UploadRefused as exc:
         batch.record_refusal(url, str(exc))
         outcome = "refused"
