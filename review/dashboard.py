@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,12 +20,13 @@ from django.utils.safestring import SafeString
 from rq import Worker
 from rq.registry import FailedJobRegistry
 
-from catalog.models import ImageVersion, VersionStatus
+from catalog.models import ImageVersion, MarketplaceProfile, UploadBatch, VersionStatus
 from review import kpis
 from review.forms import reason_label
 from review.svg import Bar, bar_chart, histogram
 
 MAX_CUSTOM_DAYS = 366
+RECENT_BATCHES = 50
 # Up to a week, throughput is drawn per hour; beyond, per day.
 HOURLY_BARS_UP_TO = 7 * 24 + 1
 
@@ -35,6 +39,31 @@ class DashboardForm(forms.Form):
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     brand = forms.CharField(required=False, max_length=120)
     category = forms.CharField(required=False, max_length=120)
+    batch = forms.UUIDField(required=False, widget=forms.Select)
+    profile = forms.ModelChoiceField(
+        queryset=MarketplaceProfile.objects.order_by("channel", "slug"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any profile",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The newest batches, and the chosen one when it is older; looked up when rendered.
+        self.fields["batch"].widget.choices = cache(self._batch_choices)
+
+    def _batch_choices(self) -> list[tuple[str, str]]:
+        batches = list(UploadBatch.objects.order_by("-created_at")[:RECENT_BATCHES])
+        chosen = self.cleaned_data.get("batch") if hasattr(self, "cleaned_data") else None
+        if chosen and all(b.pk != chosen for b in batches):
+            batches += UploadBatch.objects.filter(pk=chosen)
+        return [("", "Any batch"), *((str(b.pk), str(b)) for b in batches)]
+
+    def clean_batch(self) -> uuid.UUID | None:
+        batch = self.cleaned_data.get("batch")
+        if batch is not None and not UploadBatch.objects.filter(pk=batch).exists():
+            raise forms.ValidationError("There is no upload batch with this id.")
+        return batch
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -64,9 +93,12 @@ class DashboardForm(forms.Form):
         return now - timedelta(days=days), now
 
     def filters(self) -> kpis.Filters:
+        profile = self.cleaned_data.get("profile")
         return kpis.Filters(
             brand=self.cleaned_data.get("brand") or None,
             category=self.cleaned_data.get("category") or None,
+            batch=self.cleaned_data.get("batch"),
+            profile=profile.slug if profile is not None else None,
         )
 
 
@@ -89,12 +121,18 @@ def human_duration(seconds: float | None) -> str:
 
 def dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> dict[str, Any]:
     """Every figure of the dashboard page for one range, charts drawn."""
+    with kpis.analytics():
+        return _dashboard_kpis(start, end, filters)
+
+
+def _dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> dict[str, Any]:
     ttp = kpis.time_to_publication(start, end, filters)
-    cost = kpis.compute_cost(start, end, filters)
-    daily = kpis.cost_per_day(start, end, filters)
-    hourly = kpis.throughput_per_hour(start, end, filters)
-    scores = kpis.score_distribution(start, end, filters)
+    ttp_daily = kpis.time_to_publication_per_day(start, end, filters)
+    costs = kpis.cost_breakdown(start, end, filters)
+    daily, cost = costs.days, costs.total
+    scored = kpis.scored_breakdown(start, end, filters)
     reasons = kpis.flag_reasons_ranked(start, end, filters)
+    per_hour = hours_touched(start, end) <= HOURLY_BARS_UP_TO
     top_reason = max((n for _, n in reasons), default=0) or 1
     return {
         "ttp": ttp,
@@ -103,17 +141,33 @@ def dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> dic
             "p90": human_duration(ttp.p90_seconds),
             "p95": human_duration(ttp.p95_seconds),
         },
-        "intervention": kpis.manual_intervention(start, end, filters),
+        "ttp_chart": bar_chart(
+            [
+                Bar(
+                    f"{d.day:%m-%d}",
+                    d.median_seconds or 0,
+                    f"{d.day}: median {human_duration(d.median_seconds)} ({d.count} published)",
+                )
+                for d in ttp_daily
+            ],
+            name="time-to-publication-per-day",
+        ),
+        "intervention": scored.intervention,
         "cost": cost,
         "cost_chart": bar_chart(
             [Bar(f"{d.day:%m-%d}", d.cost, f"{d.day}: {d.cost:.4f} ({d.versions} versions)") for d in daily],
             name="cost-per-day",
         ),
+        "tiers": costs.tiers,
         "compliance": kpis.first_pass_compliance(start, end, filters),
-        "throughput_per": "hour" if len(hourly) <= HOURLY_BARS_UP_TO else "day",
-        "throughput_chart": throughput_chart(hourly),
+        "throughput_per": "hour" if per_hour else "day",
+        "throughput_chart": (
+            hourly_throughput_chart(kpis.throughput_per_hour(start, end, filters))
+            if per_hour
+            else daily_throughput_chart(ttp_daily)
+        ),
         "score_chart": histogram(
-            [Bar(f"{b.low}", b.count, f"{b.low}–{b.high}: {b.count}") for b in scores],
+            [Bar(f"{b.low}", b.count, f"{b.low}–{b.high}: {b.count}") for b in scored.scores],
             name="score-distribution",
         ),
         "reasons": [
@@ -130,26 +184,31 @@ def dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> dic
     }
 
 
-def throughput_chart(hourly: list[kpis.HourlyThroughput]) -> SafeString:
-    """Publications per hour; over longer ranges the hours are summed per day, since a
-    month of hourly bars (720) is too thin to read and heavy to send."""
-    if len(hourly) <= HOURLY_BARS_UP_TO:
-        bars = [Bar(f"{h.hour:%H}", h.published, f"{h.hour:%Y-%m-%d %H:00}: {h.published}") for h in hourly]
-        return bar_chart(bars, name="throughput-per-hour")
-    days: dict[date, int] = {}
-    for h in hourly:
-        days[h.hour.date()] = days.get(h.hour.date(), 0) + h.published
-    bars = [Bar(f"{day:%m-%d}", n, f"{day}: {n}") for day, n in days.items()]
+def hours_touched(start: datetime, end: datetime) -> int:
+    """How many clock hours throughput_per_hour would list for the range."""
+    first = timezone.localtime(start).replace(minute=0, second=0, microsecond=0)
+    return max(0, math.ceil((end - first) / timedelta(hours=1)))
+
+
+def hourly_throughput_chart(hourly: list[kpis.HourlyThroughput]) -> SafeString:
+    bars = [Bar(f"{h.hour:%H}", h.published, f"{h.hour:%Y-%m-%d %H:00}: {h.published}") for h in hourly]
+    return bar_chart(bars, name="throughput-per-hour")
+
+
+def daily_throughput_chart(days: list[kpis.DailyTimeToPublication]) -> SafeString:
+    """Publications per day, for ranges over a week: a month of hourly bars (720) is too thin
+    to read and heavy to send. The counts come with the daily medians, so no second pass."""
+    bars = [Bar(f"{d.day:%m-%d}", d.count, f"{d.day}: {d.count}") for d in days]
     return bar_chart(bars, name="throughput-per-day")
 
 
 def status_counts(filters: kpis.Filters) -> list[tuple[str, int, str]]:
-    """(label, versions, product list link) now, over the brand/category filter."""
+    """(label, versions, product list link) now, over the brand, category and batch filters."""
     counts = dict(
         ImageVersion.objects.filter(filters.catalog_q())
         .order_by()
         .values_list("status")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     )
     return [
         (label, counts.get(value, 0), drill_down("catalog:product_list", filters, status=value))
@@ -158,8 +217,12 @@ def status_counts(filters: kpis.Filters) -> list[tuple[str, int, str]]:
 
 
 def drill_down(url_name: str, filters: kpis.Filters, **params: str) -> str:
-    """The list a figure counts, with the dashboard's brand and category carried over."""
-    query = {"brand": filters.brand, "category": filters.category, **params}
+    """The list a figure counts, with the dashboard's brand, category and batch carried over.
+
+    The review queue and the product list filter on these three; neither knows profiles
+    (a version reaches a profile only once rendered), so a profile filter is not carried.
+    """
+    query = {"brand": filters.brand, "category": filters.category, "batch": filters.batch, **params}
     return f"{reverse(url_name)}?{urlencode({k: v for k, v in query.items() if v})}"
 
 

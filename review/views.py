@@ -244,12 +244,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         start, end, filters = *form.period(), form.filters()
         current = backlog()
-        context.update(
-            start=start,
-            end=end,
-            backlog=current,
-            alerts=alerts(current, versions_queued(start, end, filters)),
-        )
+        # Without failed jobs there is no failure rate to alert on, and no need to count.
+        in_range = versions_queued(start, end, filters) if current.failed else 0
+        context.update(start=start, end=end, backlog=current, alerts=alerts(current, in_range))
         if not _is_fragment(request):
             context.update(dashboard_kpis(start, end, filters))
     template = "review/_backlog.html" if _is_fragment(request) else "review/dashboard.html"

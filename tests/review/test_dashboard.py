@@ -90,6 +90,97 @@ def test_figures_link_to_the_lists_they_count(admin_client, history):
     assert 'href="/products/?brand=Loom&amp;status=flagged"' in html
 
 
+def test_a_batch_narrows_every_figure_to_the_versions_uploaded_in_it(admin_client, history, prices, profiles):
+    first, second = profiles
+    batch = history["batch"].pk
+    html = admin_client.get(URL, {**THE_DAY, "batch": str(batch)}).content.decode()
+
+    # The batch holds a (60 s, cpu 2 s) and b (120 s, gpu 1 s), both auto-passed.
+    assert (text_of(html, "ttp-median"), text_of(html, "ttp-p90"), text_of(html, "ttp-p95")) == (
+        "1 min 30 s",
+        "1 min 54 s",
+        "1 min 57 s",
+    )
+    assert text_of(html, "intervention-share") == "0 %"
+    assert (text_of(html, "approve"), text_of(html, "reject"), text_of(html, "reprocess")) == ("0", "0", "0")
+    assert (text_of(html, "cost-total"), text_of(html, "cost-per-image")) == ("0.1200", "0.0600")
+    assert "No flagged versions in this range." in html
+    assert re.search(rf'data-profile="{first.slug}"><td>[^<]+</td><td>2</td><td>1</td><td>50 %', html)
+    assert re.search(rf'data-profile="{second.slug}"><td>[^<]+</td><td>1</td><td>1</td><td>100 %', html)
+    assert f'<a href="/products/?batch={batch}&amp;status=published">Published</a></td><td>2</td>' in html
+    assert f'<option value="{batch}" selected>spring</option>' in html
+
+
+def test_a_profile_narrows_the_figures_to_versions_rendered_for_it(admin_client, history, prices, profiles):
+    first, second = profiles
+    html = admin_client.get(URL, {**THE_DAY, "profile": second.slug}).content.decode()
+
+    # Rendered for the second profile: a (60 s), c (300 s, approved by a person), d (3600 s).
+    assert (text_of(html, "ttp-median"), text_of(html, "ttp-p90"), text_of(html, "ttp-p95")) == (
+        "5 min 0 s",
+        "49 min 0 s",
+        "54 min 30 s",
+    )
+    assert text_of(html, "intervention-share") == "33 %"
+    assert (text_of(html, "approve"), text_of(html, "reject"), text_of(html, "reprocess")) == ("1", "0", "0")
+    # d has no compute seconds: a 0.02 and c 0.3 over two versions.
+    assert (text_of(html, "cost-total"), text_of(html, "cost-per-image")) == ("0.3200", "0.1600")
+    # Checked first attempts for it: a passed, d failed; c is not checked yet.
+    assert re.search(rf'data-profile="{second.slug}"><td>[^<]+</td><td>2</td><td>1</td><td>50 %', html)
+    assert f'data-profile="{first.slug}"' not in html
+    assert re.findall(r'data-reason="([^"]+)"', html) == ["cut_off"]
+    # The queue knows no profiles: the link lists every cut_off, and the page says so.
+    assert 'href="/review/?reason=cut_off"' in html
+    assert "the lists linked below are not narrowed by profile" in html
+
+
+def test_figures_carry_the_batch_into_the_lists_they_link_to(admin_client, history):
+    batch = history["batch"].pk
+    html = admin_client.get(URL, {**THE_DAY, "brand": "Loom", "batch": str(batch)}).content.decode()
+
+    assert f'href="/products/?brand=Loom&amp;batch={batch}&amp;status=flagged"' in html
+
+
+def test_the_time_to_publication_trend_draws_the_median_of_each_day(admin_client, history):
+    two_days = {"range": "custom", "start": "2026-03-01", "end": "2026-03-02"}
+    html = admin_client.get(URL, two_days).content.decode()
+
+    assert bars_in(html, "time-to-publication-per-day") == 2
+    assert "<title>2026-03-01: median — (0 published)</title>" in html
+    # a 60, b 120, c 300 and d 3600 s.
+    assert "<title>2026-03-02: median 3 min 30 s (4 published)</title>" in html
+
+
+def test_the_cost_per_volume_tier_is_a_table_row_per_tier(admin_client, history, settings, prices):
+    settings.LIGHTBOX_VOLUME_TIERS = ((0, 1.0), (3, 0.5))
+    html = admin_client.get(URL, THE_DAY).content.decode()
+
+    # a 0.02, b 0.1, c 0.3 first; then e 0.04, f 0.01, g 0.2, h 0.005 at half.
+    assert (
+        '<tr data-tier="1–3"><td>1–3</td><td>× 1.0</td><td>3</td>'
+        "<td>0.4200</td><td>0.4200</td><td>0.1400</td></tr>"
+    ) in html
+    assert (
+        '<tr data-tier="4+"><td>4+</td><td>× 0.5</td><td>4</td>'
+        "<td>0.2550</td><td>0.1275</td><td>0.0319</td></tr>"
+    ) in html
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"batch": "not-a-uuid"}, "Enter a valid UUID."),
+        ({"batch": "00000000-0000-0000-0000-000000000000"}, "There is no upload batch with this id."),
+        ({"profile": "no-such-profile"}, "Select a valid choice."),
+    ],
+)
+def test_an_unknown_batch_or_profile_is_a_form_error(admin_client, params, error):
+    html = admin_client.get(URL, params).content.decode()
+
+    assert error in html
+    assert "data-chart" not in html
+
+
 def test_an_empty_range_renders_with_no_figures(admin_client, history):
     response = admin_client.get(URL, EMPTY_DAY)
 

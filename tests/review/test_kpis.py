@@ -16,21 +16,29 @@ from catalog.models import (
     VersionStatus,
 )
 from review.kpis import (
+    WENT_TO_REVIEW,
     ComputeCost,
     DailyCost,
+    DailyTimeToPublication,
     Filters,
     HourlyThroughput,
     ManualIntervention,
     ProfileCompliance,
+    ScoredBreakdown,
     TimeToPublication,
+    VolumeTier,
     compute_cost,
+    cost_breakdown,
     cost_per_day,
+    cost_per_volume_tier,
     first_pass_compliance,
     flag_reasons_ranked,
     manual_intervention,
     score_distribution,
+    scored_breakdown,
     throughput_per_hour,
     time_to_publication,
+    time_to_publication_per_day,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -236,6 +244,36 @@ def test_a_profile_filter_counts_a_version_with_two_renditions_for_it_once(histo
     assert time_to_publication(*DAY, Filters(profile=second.slug)).count == 2
 
 
+def test_the_trend_is_the_median_time_to_publication_of_each_day_the_range_touches(history):
+    assert time_to_publication_per_day(*DAY) == [
+        DailyTimeToPublication(date(2026, 3, 2), 3, 120.0),  # a, b, c: 60, 120, 300 s
+        DailyTimeToPublication(date(2026, 3, 3), 0, None),
+    ]
+    # Whole days: d (3600 s, published at 08:00) joins 2026-03-02; 2026-03-01 was quiet.
+    two_days = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
+    assert time_to_publication_per_day(*two_days) == [
+        DailyTimeToPublication(date(2026, 3, 1), 0, None),
+        DailyTimeToPublication(date(2026, 3, 2), 4, 210.0),
+    ]
+
+
+def test_the_trend_narrows_by_batch_and_is_empty_for_an_empty_range(history):
+    assert time_to_publication_per_day(*DAY, Filters(batch=history["batch"].pk))[0] == (
+        DailyTimeToPublication(date(2026, 3, 2), 2, 90.0)
+    )
+    # Rendered for the second profile: a (60 s), c (300 s) and d (3600 s).
+    second = MarketplaceProfile.objects.order_by("slug")[1]
+    whole_day = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
+    assert time_to_publication_per_day(*whole_day, Filters(profile=second.slug)) == [
+        DailyTimeToPublication(date(2026, 3, 2), 3, 300.0)
+    ]
+    assert time_to_publication_per_day(*EMPTY) == [
+        DailyTimeToPublication(date(2026, 1, 31), 0, None),
+        DailyTimeToPublication(date(2026, 2, 1), 0, None),
+    ]
+    assert time_to_publication_per_day(T0, T0) == []
+
+
 # --- manual intervention ----------------------------------------------------
 
 
@@ -291,10 +329,131 @@ def test_compute_cost_of_one_gpu_item(history, prices):
 def test_cost_per_day_groups_by_the_day_work_finished(history, prices):
     two_days = (T0, T0 + timedelta(days=2))
     assert cost_per_day(*two_days) == [
-        DailyCost(date(2026, 3, 2), 7, pytest.approx(0.675)),
-        DailyCost(date(2026, 3, 3), 1, pytest.approx(0.1)),
+        DailyCost(date(2026, 3, 2), 7, pytest.approx(0.675), cpu_seconds=7.5, gpu_seconds=6.0),
+        DailyCost(date(2026, 3, 3), 1, pytest.approx(0.1), cpu_seconds=10.0, gpu_seconds=0.0),
     ]
     assert cost_per_day(*EMPTY) == []
+
+
+def test_the_days_add_up_to_the_compute_cost_of_the_range(history, prices):
+    two_days = (T0, T0 + timedelta(days=2))
+    assert ComputeCost.of_days(cost_per_day(*two_days)) == ComputeCost(
+        8, 17.5, 6.0, pytest.approx(0.775), pytest.approx(0.775 / 8)
+    )
+    assert ComputeCost.of_days(cost_per_day(*two_days)).cost == pytest.approx(compute_cost(*two_days).cost)
+    assert ComputeCost.of_days([]) == compute_cost(*EMPTY)
+
+
+@pytest.fixture
+def tiers(settings, prices):
+    # The first 3 versions of a month at list price, the next 3 at half, the rest at a quarter.
+    settings.LIGHTBOX_VOLUME_TIERS = ((0, 1.0), (3, 0.5), (6, 0.25))
+
+
+def tier(label, factor, versions, list_cost, tiered_cost):
+    return VolumeTier(
+        label,
+        factor,
+        versions,
+        pytest.approx(list_cost),
+        pytest.approx(tiered_cost),
+        pytest.approx(tiered_cost / versions) if versions else None,
+    )
+
+
+def test_volume_tiers_price_each_version_by_its_place_in_the_month(history, tiers):
+    # Finished in March, in order: a, b (09:00:30), c, e, f, g (12:00), h, i (the next day).
+    # a 0.02, b 0.1 and c 0.3 are the month's first three; e 0.04, f 0.01 and g 0.2 the
+    # next three, at half; h 0.005 the seventh, at a quarter. i finished as the day ended.
+    assert cost_per_volume_tier(*DAY) == [
+        tier("1–3", 1.0, 3, 0.42, 0.42),
+        tier("4–6", 0.5, 3, 0.25, 0.125),
+        tier("7+", 0.25, 1, 0.005, 0.00125),
+    ]
+
+
+def test_versions_finished_at_the_same_moment_are_ranked_by_id(history, settings, prices):
+    # a and b finished together (09:00:30), as did f and g (12:00): a tier starting at the
+    # second of the month, and one at the sixth, split each pair by id.
+    settings.LIGHTBOX_VOLUME_TIERS = ((0, 1.0), (1, 0.5), (5, 0.25))
+    cost = {"a": 0.02, "b": 0.1, "c": 0.3, "e": 0.04, "f": 0.01, "g": 0.2, "h": 0.005}
+    first_ab, second_ab = sorted("ab", key=lambda key: history[key].pk)
+    first_fg, second_fg = sorted("fg", key=lambda key: history[key].pk)
+    middle = [second_ab, "c", "e", first_fg]
+    assert cost_per_volume_tier(*DAY) == [
+        tier("1", 1.0, 1, cost[first_ab], cost[first_ab]),
+        tier("2–5", 0.5, 4, sum(cost[k] for k in middle), sum(cost[k] for k in middle) / 2),
+        tier("6+", 0.25, 2, cost[second_fg] + cost["h"], (cost[second_fg] + cost["h"]) / 4),
+    ]
+
+
+def test_a_range_starting_mid_month_still_counts_the_versions_before_it(history, tiers, make_version):
+    # February's work does not move anyone up in March.
+    february = Product.objects.create(sku="KPI-FEB", title="February")
+    make_version(
+        february,
+        status=VersionStatus.FAILED,
+        failed_at=datetime(2026, 2, 28, 23, tzinfo=UTC),
+        error="crashed",
+        compute_seconds=100.0,
+        compute_device="cpu",
+    )
+    # From 11:30: f and g are the month's 5th and 6th, h its 7th; a, b, c and e came earlier.
+    assert cost_per_volume_tier(at(hours=2.5), DAY[1]) == [
+        tier("1–3", 1.0, 0, 0.0, 0.0),
+        tier("4–6", 0.5, 2, 0.21, 0.105),
+        tier("7+", 0.25, 1, 0.005, 0.00125),
+    ]
+
+
+def test_a_new_month_starts_at_the_first_tier_again(history, tiers, make_version):
+    april = Product.objects.create(sku="KPI-APR", title="April")
+    make_version(
+        april,
+        status=VersionStatus.FLAGGED,
+        scored_at=datetime(2026, 4, 1, tzinfo=UTC),
+        compute_seconds=1.0,
+        compute_device="gpu",
+    )
+    march_and_april = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
+    # March: a–h and i (0.1, the ninth: a quarter); April: the new version, first again.
+    assert cost_per_volume_tier(*march_and_april) == [
+        tier("1–3", 1.0, 4, 0.52, 0.52),
+        tier("4–6", 0.5, 3, 0.25, 0.125),
+        tier("7+", 0.25, 2, 0.105, 0.02625),
+    ]
+
+
+def test_a_filter_narrows_the_versions_reported_but_not_their_place_in_the_month(history, tiers):
+    # Loom: c (third of the month) and f (fifth); d has no compute seconds.
+    assert cost_per_volume_tier(*DAY, Filters(brand="Loom")) == [
+        tier("1–3", 1.0, 1, 0.3, 0.3),
+        tier("4–6", 0.5, 1, 0.01, 0.005),
+        tier("7+", 0.25, 0, 0.0, 0.0),
+    ]
+
+
+def test_volume_tiers_of_an_empty_range_list_every_tier_with_nothing_in_it(history, tiers):
+    assert cost_per_volume_tier(*EMPTY) == [
+        VolumeTier("1–3", 1.0, 0, 0.0, 0.0, None),
+        VolumeTier("4–6", 0.5, 0, 0.0, 0.0, None),
+        VolumeTier("7+", 0.25, 0, 0.0, 0.0, None),
+    ]
+
+
+def test_one_pass_gives_the_days_and_the_tiers_the_separate_functions_give(history, tiers):
+    two_days = (T0, T0 + timedelta(days=2))
+    both = cost_breakdown(*two_days)
+    assert (both.days, both.tiers) == (cost_per_day(*two_days), cost_per_volume_tier(*two_days))
+    assert both.total.cost == pytest.approx(compute_cost(*two_days).cost)
+    assert both.total.versions == compute_cost(*two_days).versions == 8
+
+
+def test_one_tier_by_default_is_the_plain_compute_cost(history, prices):
+    (only,) = cost_per_volume_tier(*DAY)
+    plain = compute_cost(*DAY)
+    assert (only.label, only.factor, only.versions) == ("1+", 1.0, plain.versions)
+    assert only.list_cost == only.tiered_cost == pytest.approx(plain.cost)
 
 
 # --- first-pass compliance --------------------------------------------------
@@ -344,6 +503,13 @@ def test_score_distribution_buckets_by_tens_with_100_in_the_top_bucket(history):
     assert sum(b.count for b in buckets) == 0
 
 
+def test_one_pass_over_the_scored_range_gives_intervention_and_scores(history):
+    assert scored_breakdown(*DAY) == ScoredBreakdown(manual_intervention(*DAY), score_distribution(*DAY))
+    assert scored_breakdown(*DAY, Filters(brand="Loom")).intervention == manual_intervention(
+        *DAY, Filters(brand="Loom")
+    )
+
+
 def test_flag_reasons_rank_codes_of_reviewed_versions_counting_each_version_once(history):
     # soft_shadow was on an auto-pass nobody reviewed; f repeats cut_off; i is outside the day.
     assert flag_reasons_ranked(*DAY) == [("cut_off", 3), ("background", 1), ("low_contrast", 1)]
@@ -362,3 +528,12 @@ def test_throughput_starts_at_the_hour_holding_the_range_start_but_counts_only_i
         HourlyThroughput(at(hours=0), 0),
         HourlyThroughput(at(hours=1), 1),
     ]
+
+
+def test_the_reasons_index_holds_exactly_the_versions_that_went_to_review(db):
+    # flag_reasons_ranked reads reasons from that partial index alone only while its
+    # condition is the query's.
+    index = next(i for i in ImageVersion._meta.indexes if i.name == "catalog_version_to_review_idx")
+    assert str(ImageVersion.objects.filter(index.condition).query) == str(
+        ImageVersion.objects.filter(WENT_TO_REVIEW).query
+    )
