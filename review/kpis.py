@@ -474,6 +474,15 @@ def cost_breakdown(start: datetime, end: datetime, filters: Filters | None = Non
         .annotate(**_cost_columns())
         .order_by("day")
     ]
+    return CostBreakdown(days=days, tiers=volume_tiers(start, end, filters, days))
+
+
+def volume_tiers(
+    start: datetime, end: datetime, filters: Filters | None, days: list[DailyCost]
+) -> list[VolumeTier]:
+    """cost_breakdown's tiers from the range's per-day costs (`days`, as cost_per_day gives them,
+    possibly from review.daycache): only the days where a tier starts are read again."""
+    computed = _computed(start, end, filters)
     tier_starts = _tier_starts(start, end)
     in_tier: dict[int, tuple[int, float]] = {}
 
@@ -513,7 +522,7 @@ def cost_breakdown(start: datetime, end: datetime, filters: Filters | None = Non
         volume.append(
             VolumeTier(label, factor, versions, list_cost, tiered, tiered / versions if versions else None)
         )
-    return CostBreakdown(days=days, tiers=volume)
+    return volume
 
 
 def cost_per_volume_tier(start: datetime, end: datetime, filters: Filters | None = None) -> list[VolumeTier]:
