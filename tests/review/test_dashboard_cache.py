@@ -1,0 +1,227 @@
+"""The dashboard's day cache: the same figures from cached days as computed live, and invalidation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from catalog.models import ImageVersion, Rendition, ReviewDecision
+from review import daycache, kpis
+from review.dashboard import dashboard_kpis
+from review.models import DashboardDay
+from review.services import do_approve
+from tests.review import test_kpis
+from tests.review.test_kpis import at
+
+history = test_kpis.history
+prices = test_kpis.prices
+profiles = test_kpis.profiles
+
+# test_kpis' day (2026-03-02, UTC) with a whole day either side: three past days to cache.
+WHOLE = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC))
+# Partial first and last days: computed live, never cached.
+PARTIAL = (at(hours=-12), at(hours=30))
+
+
+def live(start, end, filters):
+    """The figures as review.kpis computes them over the whole range, without the cache."""
+    costs = kpis.cost_breakdown(start, end, filters)
+    return {
+        "ttp_daily": kpis.time_to_publication_per_day(start, end, filters),
+        "cost_days": costs.days,
+        "tiers": costs.tiers,
+        "scored": kpis.scored_breakdown(start, end, filters),
+        "reasons": kpis.flag_reasons_ranked(start, end, filters),
+        "compliance": kpis.first_pass_compliance(start, end, filters),
+    }
+
+
+def cached(start, end, filters):
+    with kpis.analytics():
+        figures = daycache.range_figures(start, end, filters)
+        tiers = kpis.volume_tiers(start, end, filters, figures.cost_days)
+    return {
+        "ttp_daily": figures.ttp_daily,
+        "cost_days": figures.cost_days,
+        "tiers": tiers,
+        "scored": figures.scored,
+        "reasons": figures.reasons,
+        "compliance": figures.compliance,
+    }
+
+
+def queries(call):
+    with CaptureQueriesContext(connection) as captured:
+        result = call()
+    return result, len(captured)
+
+
+def filter_sets(history, profiles):
+    first, _ = profiles
+    return [
+        kpis.Filters(),
+        kpis.Filters(brand="Loom"),
+        kpis.Filters(category="Kitchen"),
+        kpis.Filters(batch=history["batch"].pk),
+        kpis.Filters(profile=first.slug),
+    ]
+
+
+def test_cached_days_give_the_figures_computed_live(history, prices, profiles, settings):
+    settings.LIGHTBOX_VOLUME_TIERS = ((0, 1.0), (3, 0.5))  # a tier starting inside the day
+    for filters in filter_sets(history, profiles):
+        truth = live(*WHOLE, filters)
+        cold, cold_queries = queries(lambda f=filters: cached(*WHOLE, f))
+        warm, warm_queries = queries(lambda f=filters: cached(*WHOLE, f))
+
+        assert cold == truth
+        assert warm == truth
+        assert warm_queries < cold_queries, "the second load read the cache"
+    assert truth["scored"].intervention.total > 0  # the last filters (a profile) still count something
+    # Three whole past days per set of filters, each set keyed apart.
+    assert DashboardDay.objects.count() == 3 * 5
+    assert DashboardDay.objects.values("filters_key").distinct().count() == 5
+
+
+def test_the_page_is_the_same_from_the_cache(history, prices, profiles):
+    for filters in filter_sets(history, profiles):
+        cold = dashboard_kpis(*WHOLE, filters)
+        rows = DashboardDay.objects.count()
+        warm = dashboard_kpis(*WHOLE, filters)
+
+        assert warm == cold
+        assert DashboardDay.objects.count() == rows
+
+
+def test_partial_days_and_today_are_never_cached(history, prices):
+    assert cached(*PARTIAL, kpis.NO_FILTERS) == live(*PARTIAL, kpis.NO_FILTERS)
+    # Only 2026-03-02 lies whole inside: 21:00 on 03-01 … 15:00 on 03-03.
+    assert list(DashboardDay.objects.values_list("day", flat=True)) == [at().date()]
+
+    now = timezone.now()
+    cached(now - timedelta(days=2), now, kpis.NO_FILTERS)
+    today = timezone.localdate(now)
+    assert not DashboardDay.objects.filter(day=today).exists()
+    assert DashboardDay.objects.filter(day=today - timedelta(days=1)).exists()
+
+
+def test_a_stale_day_is_computed_again(history, prices):
+    truth = live(*WHOLE, kpis.NO_FILTERS)
+    cached(*WHOLE, kpis.NO_FILTERS)
+    # A change the signals cannot see: the cached row is wrong, but over a day old.
+    wrong = daycache.DayFigures(published=999).as_json()
+    DashboardDay.objects.update(payload=wrong, computed_at=timezone.now() - daycache.MAX_AGE)
+
+    assert cached(*WHOLE, kpis.NO_FILTERS) == truth
+
+
+def test_approving_an_old_flagged_version_changes_its_scored_day(history, prices, reviewer):
+    before = cached(*WHOLE, kpis.NO_FILTERS)
+    assert before["scored"].intervention.approve == 1
+
+    do_approve(history["e"].pk, reviewer)  # flagged on 2026-03-02, approved today
+
+    after = cached(*WHOLE, kpis.NO_FILTERS)
+    assert after["scored"].intervention.approve == 2
+    assert after == live(*WHOLE, kpis.NO_FILTERS)
+
+
+def test_a_decision_written_on_its_own_changes_its_scored_day(history, prices, reviewer):
+    flagged_day = (datetime(2026, 3, 3, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC))  # i
+    assert cached(*flagged_day, kpis.NO_FILTERS)["scored"].intervention.reject == 0
+
+    ReviewDecision.objects.create(version=history["i"], reviewer=reviewer, action="reject", reason="blurry")
+
+    assert cached(*flagged_day, kpis.NO_FILTERS)["scored"].intervention.reject == 1
+
+
+def test_a_new_rendition_on_a_past_day_changes_its_compliance(history, profiles):
+    _, second = profiles
+    before = cached(*WHOLE, kpis.NO_FILTERS)["compliance"]
+    profile_filtered = cached(*WHOLE, kpis.Filters(profile=second.slug))
+
+    Rendition.objects.create(
+        version=history["b"],
+        profile=second,
+        spec="s1",
+        file="renditions/x.jpg",
+        width=10,
+        height=10,
+        byte_size=100,
+        format="jpeg",
+        compliance_passed=False,
+        created_at=at(hours=7),
+    )
+
+    after = cached(*WHOLE, kpis.NO_FILTERS)["compliance"]
+    assert after != before
+    assert after == kpis.first_pass_compliance(*WHOLE)
+    # b now belongs to the profile: its scored and published figures join the filtered days.
+    now_filtered = cached(*WHOLE, kpis.Filters(profile=second.slug))
+    assert now_filtered != profile_filtered
+    assert now_filtered == live(*WHOLE, kpis.Filters(profile=second.slug))
+
+
+def test_a_brand_change_on_the_product_moves_its_versions_between_brands(history, prices):
+    loom = kpis.Filters(brand="Loom")
+    before = cached(*WHOLE, loom)
+
+    product = history["a"].source.product
+    product.brand = "Loom"
+    product.save()
+
+    after = cached(*WHOLE, loom)
+    assert after["scored"].intervention.total == before["scored"].intervention.total + 1
+    assert after == live(*WHOLE, loom)
+    assert cached(*WHOLE, kpis.Filters(brand="Kiln")) == live(*WHOLE, kpis.Filters(brand="Kiln"))
+
+
+def test_a_deleted_version_leaves_its_days(history, prices):
+    before = cached(*WHOLE, kpis.NO_FILTERS)
+
+    ImageVersion.objects.filter(pk=history["b"].pk).delete()
+
+    after = cached(*WHOLE, kpis.NO_FILTERS)
+    assert sum(d.versions for d in after["cost_days"]) == sum(d.versions for d in before["cost_days"]) - 1
+    assert after == live(*WHOLE, kpis.NO_FILTERS)
+
+
+def test_requeueing_a_version_that_failed_long_ago_takes_its_cost_back(history, prices):
+    before = cached(*WHOLE, kpis.NO_FILTERS)
+
+    history["h"].requeue()  # failed on 2026-03-02 with 0.5 s of compute
+
+    after = cached(*WHOLE, kpis.NO_FILTERS)
+    assert sum(d.versions for d in after["cost_days"]) == sum(d.versions for d in before["cost_days"]) - 1
+    assert after == live(*WHOLE, kpis.NO_FILTERS)
+
+
+@pytest.mark.parametrize("field", ["brand", "category"])
+def test_a_product_saved_without_a_brand_or_category_change_keeps_the_cache(history, field):
+    cached(*WHOLE, kpis.NO_FILTERS)
+    product = history["a"].source.product
+    product.title = "Renamed"
+    product.save()
+
+    assert DashboardDay.objects.count() == 3
+
+
+def test_a_version_saved_with_past_times_joins_its_days(history, prices, make_version):
+    before = cached(*WHOLE, kpis.NO_FILTERS)
+
+    make_version(
+        history["a"].source.product,
+        status=ImageVersion.Status.FLAGGED,
+        queued_at=at(hours=5),
+        scored_at=at(hours=5),
+        score=30,
+        reasons=test_kpis.reasons("blurry"),
+    )
+
+    after = cached(*WHOLE, kpis.NO_FILTERS)
+    assert after["scored"].intervention.flagged == before["scored"].intervention.flagged + 1
+    assert after == live(*WHOLE, kpis.NO_FILTERS)
