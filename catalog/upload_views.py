@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from catalog.access import require_permission
 from catalog.forms import BatchForm, UploadForm
 from catalog.intake.service import enqueue_archive, manifest_of, receive_file, store_manifest
 from catalog.models import ImageVersion, Priority, UploadBatch
+from catalog.polling import progress_fragment
 from catalog.uploads import UploadRefused, create_batch, do_upload_photos
 
 SETTLED_STATES = (*ImageVersion.TERMINAL_STATES, *ImageVersion.REVIEWABLE_STATES)
@@ -170,13 +170,8 @@ def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
     batch = get_object_or_404(UploadBatch.objects.select_related("created_by"), pk=batch_id)
     context = {"batch": batch, "progress": batch_progress(batch), "Priority": Priority}
     if request.htmx and not request.htmx.boosted:
-        response = render(request, "catalog/_batch_progress.html", context)
-        if context["progress"]["done"]:
-            # 286 tells htmx to stop polling; the final state is in this response.
-            stop = HttpResponseStopPolling(response.content)
-            stop["Content-Type"] = response["Content-Type"]
-            return stop
-        return response
+        done = context["progress"]["done"]
+        return progress_fragment(request, "catalog/_batch_progress.html", context, done=done)
     return render(request, "catalog/batch_detail.html", context)
 
 

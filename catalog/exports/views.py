@@ -9,12 +9,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from catalog.access import require_permission
 from catalog.exports.forms import ExportForm
 from catalog.exports.models import Export, ExportKind
 from catalog.exports.services import PERMISSION, ExportError, start_export
+from catalog.polling import progress_fragment
 
 CONTENT_TYPES = {
     ExportKind.SHOPIFY_CSV: "text/csv; charset=utf-8",
@@ -51,13 +51,7 @@ def export_detail(request: HttpRequest, export_id: str) -> HttpResponse:
     export = get_object_or_404(Export.objects.select_related("created_by"), pk=export_id)
     context = {"export": export}
     if request.htmx and not request.htmx.boosted:
-        response = render(request, "catalog/_export_progress.html", context)
-        if export.done:
-            # 286 tells htmx to stop polling; the final state is in this response.
-            stop = HttpResponseStopPolling(response.content)
-            stop["Content-Type"] = response["Content-Type"]
-            return stop
-        return response
+        return progress_fragment(request, "catalog/_export_progress.html", context, done=export.done)
     return render(request, "catalog/export_detail.html", context)
 
 
