@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) manage.py provision_model
+	$(PY) manage.py provision_model --all
 	@# pymatting (a rembg dependency) JIT-compiles on first import; pay it once here.
 	$(PY) -c 'import rembg'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)

@@ -75,6 +75,18 @@ def env_choice_list(name: str, default: list[str], choices: set[str]) -> list[st
     return values
 
 
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    """One value out of `choices`; "" among them means the feature is off."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip()
+    if value not in choices:
+        named = ", ".join(c or "empty" for c in sorted(choices, key=lambda c: (not c, c)))
+        raise ImproperlyConfigured(f"{name} must be one of {named}; got {raw!r}")
+    return value
+
+
 def env_json_object(name: str, default: dict) -> dict:
     raw = os.environ.get(name)
     if raw is None:

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     env_bool,
+    env_choice,
     env_choice_list,
     env_float,
     env_int,
@@ -25,6 +26,7 @@ from config.env import (
     env_str,
     env_tiers,
 )
+from processing.provisioning import KNOWN_MODELS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LIGHTBOX_VAR_DIR", str(BASE_DIR / "var")))
@@ -189,6 +191,17 @@ RQ_SHOW_ADMIN_LINK = True
 # --- Segmentation model ------------------------------------------------------------
 # Always name the model: rembg's own default is a 1 GB non-commercial one.
 LIGHTBOX_MODEL_NAME = env_str("LIGHTBOX_MODEL_NAME", "u2netp")
+# The stronger, slower model a photo the first one cut out badly gets a second try with;
+# empty turns that cascade off. Only models `provision_model` can install: `make install`
+# puts every one of them in place. Off by default where the first model is already u2net.
+LIGHTBOX_CASCADE_MODEL = env_choice(
+    "LIGHTBOX_CASCADE_MODEL", "" if LIGHTBOX_MODEL_NAME == "u2net" else "u2net", {"", *KNOWN_MODELS}
+)
+if LIGHTBOX_CASCADE_MODEL and LIGHTBOX_CASCADE_MODEL == LIGHTBOX_MODEL_NAME:
+    raise ImproperlyConfigured(
+        f"LIGHTBOX_CASCADE_MODEL is {LIGHTBOX_CASCADE_MODEL!r}, the model every photo already goes "
+        "through (LIGHTBOX_MODEL_NAME); name a stronger one, or leave it empty to turn the cascade off"
+    )
 LIGHTBOX_MODEL_DIR = Path(env_str("U2NET_HOME", str(VAR_DIR / "models")))
 # rembg reads U2NET_HOME itself; keep it in step with our setting for every process.
 os.environ["U2NET_HOME"] = str(LIGHTBOX_MODEL_DIR)

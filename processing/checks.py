@@ -8,16 +8,15 @@ from django.core import checks
 from processing.provisioning import KNOWN_MODELS, file_md5, model_path
 
 
-@checks.register()
-def check_model_provisioned(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    name = settings.LIGHTBOX_MODEL_NAME
+def _weights_messages(name: str, setting: str, missing_id: str, wrong_id: str) -> list[checks.CheckMessage]:
     path = model_path(settings.LIGHTBOX_MODEL_DIR, name)
+    command = f"python manage.py provision_model --model {name}"
     if not path.is_file():
         return [
             checks.Warning(
-                f"segmentation model {name!r} is not provisioned ({path} missing)",
-                hint="Run `python manage.py provision_model` (make install does it).",
-                id="lightbox.W001",
+                f"segmentation model {name!r} ({setting}) is not provisioned ({path} missing)",
+                hint=f"Run `{command}` (make install provisions every model Lightbox knows).",
+                id=missing_id,
             )
         ]
     source = KNOWN_MODELS.get(name)
@@ -25,11 +24,29 @@ def check_model_provisioned(app_configs, **kwargs) -> list[checks.CheckMessage]:
         return [
             checks.Error(
                 f"{path} does not have the md5 rembg expects for {name} ({source.md5})",
-                hint="Delete it and run `python manage.py provision_model` again.",
-                id="lightbox.E001",
+                hint=f"Delete it and run `{command}` again.",
+                id=wrong_id,
             )
         ]
     return []
+
+
+@checks.register()
+def check_model_provisioned(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    return _weights_messages(
+        settings.LIGHTBOX_MODEL_NAME, "LIGHTBOX_MODEL_NAME", "lightbox.W001", "lightbox.E001"
+    )
+
+
+@checks.register()
+def check_cascade_model_provisioned(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """The cascade's model is only needed for photos the first model cut out badly, so a
+    missing one is found here at start-up rather than by the first hard photo."""
+    if not settings.LIGHTBOX_CASCADE_MODEL:
+        return []
+    return _weights_messages(
+        settings.LIGHTBOX_CASCADE_MODEL, "LIGHTBOX_CASCADE_MODEL", "lightbox.W002", "lightbox.E004"
+    )
 
 
 @checks.register()

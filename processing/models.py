@@ -6,13 +6,22 @@ from django.db.models import Q
 
 
 class CategoryThresholds(models.Model):
-    """Quality-gate overrides for one product category, on top of the settings defaults."""
+    """Quality-gate overrides for one product category, on top of the settings defaults,
+    and the segmentation model its photos go through."""
 
     category = models.CharField(max_length=120)
     overrides = models.JSONField(
         default=dict,
         blank=True,
         help_text='Only the thresholds to change, e.g. {"pass_score": 80, "coverage_max": 0.97}.',
+    )
+    # Not a choices field: what may be chosen is what is provisioned on this machine (clean()).
+    model_name = models.CharField(
+        "segmentation model",
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="Blank: the default model (LIGHTBOX_MODEL_NAME).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -37,11 +46,17 @@ class CategoryThresholds(models.Model):
 
     def clean(self) -> None:
         from processing.pipeline.quality import Thresholds
+        from processing.thresholds import model_choice_error
 
+        errors: dict[str, str] = {}
         try:
             Thresholds.from_dict(self.overrides or {})
         except (TypeError, ValueError) as exc:
-            raise ValidationError({"overrides": str(exc)}) from exc
+            errors["overrides"] = str(exc)
+        if self.model_name and (error := model_choice_error(self.model_name)):
+            errors["model_name"] = error
+        if errors:
+            raise ValidationError(errors)
 
 
 class RerenderRun(models.Model):

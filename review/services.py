@@ -24,6 +24,7 @@ from django.utils import timezone
 from catalog.models import ImageVersion, InvalidTransition, ReviewDecision
 from catalog.uploads import enqueue_processing
 from processing.publishing import enqueue_rendering
+from processing.thresholds import model_choice_error
 
 REJECT_REASONS: tuple[tuple[str, str], ...] = (
     ("wrong_product", "Wrong product in the photo"),
@@ -233,6 +234,11 @@ def clean_reprocess_options(options: dict[str, Any], width: int, height: int) ->
         if not 0 <= pass_score <= 100:
             raise InvalidDecision("The pass score is a whole number from 0 to 100.")
         cleaned["pass_score"] = pass_score
+    model = options.get("model")
+    if model:
+        if error := model_choice_error(str(model)):
+            raise InvalidDecision(error)
+        cleaned["model"] = str(model)
     return cleaned
 
 

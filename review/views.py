@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalog.access import require_permission
 from catalog.models import ImageVersion, MarketplaceProfile
+from processing.thresholds import model_for
 from review.dashboard import DashboardForm, alerts, backlog, dashboard_kpis, versions_queued
 from review.forms import QueueFilterForm, RejectForm, ReprocessForm, reason_label
 from review.services import (
@@ -92,7 +93,10 @@ def _item_context(version: ImageVersion | None, filters: QueueFilterForm, **extr
         )
         context["reasons"] = [{**r, "label": reason_label(r.get("code", ""))} for r in version.reasons or []]
         context.setdefault("reject_form", RejectForm())
-        context.setdefault("reprocess_form", ReprocessForm(initial={"refine_edges": True}))
+        context.setdefault(
+            "reprocess_form",
+            ReprocessForm(initial={"refine_edges": True, "model": model_for(version.category)}),
+        )
     return context
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice_list, env_int, env_json_object, env_list
+from config.env import env_bool, env_choice, env_choice_list, env_int, env_json_object, env_list
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("off", False), ("", False)])
@@ -84,3 +84,40 @@ def test_deploy_checks_are_clean_with_production_values():
         ALLOWED_HOSTS="lightbox.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_choice_is_one_of_its_values_and_empty_may_mean_off(monkeypatch):
+    monkeypatch.setenv("LB_MODEL", " u2net ")
+    assert env_choice("LB_MODEL", "", {"", "u2net"}) == "u2net"
+    monkeypatch.setenv("LB_MODEL", "")
+    assert env_choice("LB_MODEL", "u2net", {"", "u2net"}) == ""
+    monkeypatch.setenv("LB_MODEL", "birefnet")
+    with pytest.raises(ImproperlyConfigured, match="LB_MODEL must be one of u2net, empty; got 'birefnet'"):
+        env_choice("LB_MODEL", "", {"", "u2net"})
+
+
+def _cascade_model(**env) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("LIGHTBOX_")}
+    return subprocess.run(
+        [sys.executable, "-c", "from config import settings; print(repr(settings.LIGHTBOX_CASCADE_MODEL))"],
+        capture_output=True,
+        text=True,
+        env={**base, **env},
+        check=False,
+    )
+
+
+def test_the_cascade_model_is_u2net_unless_turned_off_or_already_the_first_model():
+    assert _cascade_model().stdout.strip() == "'u2net'"
+    assert _cascade_model(LIGHTBOX_CASCADE_MODEL="").stdout.strip() == "''"
+    assert _cascade_model(LIGHTBOX_MODEL_NAME="u2net").stdout.strip() == "''"
+
+
+def test_a_cascade_model_lightbox_cannot_provision_or_the_first_model_again_stops_start_up():
+    unknown = _cascade_model(LIGHTBOX_CASCADE_MODEL="birefnet-massive")
+    same = _cascade_model(LIGHTBOX_CASCADE_MODEL="u2netp")
+
+    assert (
+        "LIGHTBOX_CASCADE_MODEL must be one of u2net, u2netp, empty; got 'birefnet-massive'" in unknown.stderr
+    )
+    assert "LIGHTBOX_CASCADE_MODEL is 'u2netp', the model every photo already goes through" in same.stderr
