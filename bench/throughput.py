@@ -35,12 +35,13 @@ for path in sorted(Path(sys.argv[1]).glob("*.jpg")):
 
 
 def make_inputs(folder: Path, count: int, megapixels: float) -> None:
-    """Product-like photos at the requested size: real photos (scikit-image's) scaled up,
-    with fine grain so the JPEGs are as heavy as camera files."""
+    """Product photos at the requested size: the demo catalog's studio shots made at that
+    size, with fine grain so the JPEGs are as heavy as camera files."""
     import numpy as np
     from PIL import Image
 
-    from catalog.demo import DEMO_PRODUCTS, photo_dir
+    from catalog.demo import DEMO_PRODUCTS
+    from catalog.demo_photos import shoot
 
     width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
     height = int(width * 3 / 4)
@@ -48,8 +49,7 @@ def make_inputs(folder: Path, count: int, megapixels: float) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         item = DEMO_PRODUCTS[i % len(DEMO_PRODUCTS)]
-        with Image.open(photo_dir() / item.photo) as photo:
-            big = photo.convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
+        big = shoot(item.shot, width).image.resize((width, height))
         grain = rng.normal(0, 4, (height, width, 1)).astype(np.int16)
         pixels = np.clip(np.asarray(big, dtype=np.int16) + grain, 0, 255).astype(np.uint8)
         Image.fromarray(pixels).save(folder / f"photo{i:02d}.jpg", quality=92)

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from catalog.access import require_admin
@@ -11,6 +14,15 @@ from catalog.access import require_admin
 
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's, error pages):
+    send them to the SVG that base.html names. Not permanent: the static name carries a
+    content hash that changes with the file."""
+    return HttpResponseRedirect(static("favicon.svg"))
 
 
 urlpatterns = [
@@ -35,4 +47,5 @@ urlpatterns = [
         ),
     ),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
 ]

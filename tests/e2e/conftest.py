@@ -64,12 +64,8 @@ def log_in(page, live_server):
     return log_in_as
 
 
-@pytest.fixture
-def live_worker(live_server, settings, redis_conn):
-    """A real `manage.py rqworker` on the test database, Redis and media folder."""
-    import subprocess
-    import sys
-
+def _worker_env(settings) -> dict[str, str]:
+    """The environment of a worker process on the test database, Redis and media folder."""
     from django.db import connection
 
     db = connection.settings_dict
@@ -79,9 +75,40 @@ def live_worker(live_server, settings, redis_conn):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
+@pytest.fixture
+def burst_worker(live_server, settings, redis_conn):
+    """Runs a real `manage.py rqworker --burst` to the end: every job queued (and every job
+    those jobs queue) is done when it returns."""
+    import subprocess
+    import sys
+
+    def work(timeout: float = 600) -> None:
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", "rqworker", "high", "default", "low", "--burst"],
+            env=_worker_env(settings),
+            timeout=timeout,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        if done.returncode:
+            pytest.fail(f"the burst worker exited with {done.returncode}:\n{done.stderr[-3000:]}")
+
+    return work
+
+
+@pytest.fixture
+def live_worker(live_server, settings, redis_conn):
+    """A real `manage.py rqworker` on the test database, Redis and media folder."""
+    import subprocess
+    import sys
+
     worker = subprocess.Popen(  # noqa: S603
         [sys.executable, "manage.py", "rqworker", "high", "default", "low", "--with-scheduler"],
-        env=env,
+        env=_worker_env(settings),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
