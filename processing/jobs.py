@@ -26,9 +26,9 @@ from processing.model_cache import get_segmentation_model
 from processing.pipeline.backdrop import estimate_backdrop
 from processing.pipeline.compose import ComposedMaster, compose_master
 from processing.pipeline.ingest import BadImage, IngestedImage, IngestLimits, hamming_distance, ingest
-from processing.pipeline.quality import QualityReport, Thresholds, assess
-from processing.pipeline.segment import segment
-from processing.thresholds import thresholds_for
+from processing.pipeline.quality import QualityReport, SecondOpinion, Thresholds, assess, compare_masks
+from processing.pipeline.segment import ModelNotProvisioned, SegmentationModel, segment
+from processing.thresholds import model_for, thresholds_for
 
 logger = logging.getLogger("lightbox.jobs")
 
@@ -72,18 +72,65 @@ class PipelineResult:
     mask: Image.Image
     master: ComposedMaster | None
     report: QualityReport
-    used_model: bool
+    model: SegmentationModel | None  # the model whose mask was kept; None for a real alpha channel
     second_opinion: str
+    # When the stronger model was tried: both models' part errors and which mask was kept.
+    cascade: dict | None = None
+
+    @property
+    def used_model(self) -> bool:
+        return self.model is not None
 
 
-def second_opinion_mask(image: Image.Image, model) -> tuple[Image.Image, str]:
-    """An independent mask to check the model against (DESIGN.md, quality): a colour model
-    of the backdrop where it is plain, otherwise the model run on the mirrored photo."""
+def second_opinion_mask(image: Image.Image, model: SegmentationModel) -> tuple[SecondOpinion, str]:
+    """An independent mask to check the model against (DESIGN.md, quality): a model of the
+    studio backdrop (surface, shadows) where it is plain, otherwise the model run on the
+    mirrored photo."""
     backdrop = estimate_backdrop(image)
     if backdrop.is_plain and backdrop.mask is not None:
-        return backdrop.mask, "backdrop"
+        return SecondOpinion(backdrop.mask, unsure=backdrop.unsure, shadow=backdrop.shadow), "backdrop"
     mirrored = segment(ImageOps.mirror(image), model).mask
-    return ImageOps.mirror(mirrored), "mirrored"
+    return SecondOpinion(ImageOps.mirror(mirrored)), "mirrored"
+
+
+def cascade_model(model: SegmentationModel, options: dict) -> SegmentationModel | None:
+    """The stronger model to try when `model`'s cut-out is doubtful, or None: the cascade
+    is off, the reviewer chose the model, it is the same model, or it is not provisioned."""
+    name = settings.LIGHTBOX_CASCADE_MODEL
+    if not name or options.get("model") or name == model.name:
+        return None
+    try:
+        return get_segmentation_model(name)
+    except ModelNotProvisioned as exc:
+        logger.warning("cascade skipped: %s", exc)
+        return None
+
+
+def _cascade(
+    rgb: Image.Image,
+    mask: Image.Image,
+    model: SegmentationModel,
+    opinion: SecondOpinion,
+    *,
+    thresholds: Thresholds,
+    options: dict,
+    clock: StageClock,
+) -> tuple[Image.Image, SegmentationModel, dict | None]:
+    """Run the stronger model only where the first cut-out is doubtful (its part error past
+    half the gate's limit) and keep the mask that agrees better with the second opinion."""
+    first = compare_masks(mask, opinion).part_error
+    if first <= thresholds.part_error_max / 2:
+        return mask, model, None
+    stronger = cascade_model(model, options)
+    if stronger is None:
+        return mask, model, None
+    with clock.stage("cascade"):
+        stronger_mask = segment(rgb, stronger, refine=options.get("refine_edges", True)).mask
+        second = compare_masks(stronger_mask, opinion).part_error
+    record = {"tried": stronger.name, "part_error": {model.name: first, stronger.name: second}}
+    if second < first:
+        return stronger_mask, stronger, {**record, "kept": stronger.name}
+    return mask, model, {**record, "kept": model.name}
 
 
 def crop_ingested(ingested: IngestedImage, crop: list[int] | None) -> IngestedImage:
@@ -108,23 +155,38 @@ def crop_ingested(ingested: IngestedImage, crop: list[int] | None) -> IngestedIm
     return replace(ingested, image=ingested.image.crop(box), original_size=(right - left, bottom - top))
 
 
-def run_pipeline(data: bytes, *, thresholds: Thresholds, options: dict, clock: StageClock) -> PipelineResult:
-    """All pure stages over one photo's bytes. Raises BadImage for bad input."""
+def run_pipeline(
+    data: bytes,
+    *,
+    thresholds: Thresholds,
+    options: dict,
+    clock: StageClock,
+    model_name: str | None = None,
+) -> PipelineResult:
+    """All pure stages over one photo's bytes. Raises BadImage for bad input.
+
+    The model is the reviewer's choice (options["model"]), else `model_name` (the
+    category's), else the configured one; a doubtful cut-out is tried again with the
+    cascade model unless the reviewer chose."""
     with clock.stage("ingest"):
         ingested = ingest(data, IngestLimits(working_long_side=settings.LIGHTBOX_WORKING_LONG_SIDE))
         ingested = crop_ingested(ingested, options.get("crop"))
     rgb = ingested.image.convert("RGB")
     model = None
+    cascade = None
     # A studio cut-out that already has real transparency keeps it: re-segmenting only loses edges.
     if ingested.has_alpha and options.get("keep_alpha", True):
         mask = ingested.image.getchannel("A")
         second, second_kind = None, "none"
     else:
-        model = get_segmentation_model(options.get("model"))
+        model = get_segmentation_model(options.get("model") or model_name)
         with clock.stage("segment"):
             mask = segment(rgb, model, refine=options.get("refine_edges", True)).mask
         with clock.stage("second_opinion"):
             second, second_kind = second_opinion_mask(rgb, model)
+        mask, model, cascade = _cascade(
+            rgb, mask, model, second, thresholds=thresholds, options=options, clock=clock
+        )
     with clock.stage("compose"):
         try:
             master = compose_master(rgb, mask)
@@ -139,7 +201,7 @@ def run_pipeline(data: bytes, *, thresholds: Thresholds, options: dict, clock: S
             master=master.image if master else None,
             thresholds=thresholds,
         )
-    return PipelineResult(ingested, mask, master, report, model is not None, second_kind)
+    return PipelineResult(ingested, mask, master, report, model, second_kind, cascade)
 
 
 def _png_bytes(image: Image.Image) -> bytes:
@@ -173,7 +235,7 @@ def _persist(version: ImageVersion, result: PipelineResult, clock: StageClock) -
         version.mask.save(f"{version.pk}.png", ContentFile(_png_bytes(result.mask)), save=False)
         if result.master is not None:
             version.master.save(f"{version.pk}.png", ContentFile(_png_bytes(result.master.image)), save=False)
-    model = get_segmentation_model(version.options.get("model")) if result.used_model else None
+    model = result.model
     fields = {
         "mask": version.mask.name,
         "master": version.master.name,
@@ -185,6 +247,7 @@ def _persist(version: ImageVersion, result: PipelineResult, clock: StageClock) -
         "options": {
             **version.options,
             "second_opinion": result.second_opinion,
+            "cascade": result.cascade,
             "near_duplicate_of": _near_duplicate_of(version, result.ingested.perceptual_hash),
         },
     }
@@ -234,6 +297,7 @@ def process_version(version_id: str) -> str:
             thresholds=_thresholds(version),
             options=version.options,
             clock=clock,
+            model_name=model_for(version.source.product.category),
         )
         _persist(version, result, clock)
         outcome = _route(version, result.report)

@@ -9,6 +9,15 @@ The weights follow what was measured (DESIGN.md, "quality"): the disagreement
 between the model's mask and an independent second opinion tracks the true
 error far better (ROC AUC ~0.9) than statistics of one mask alone (~0.7), so
 disagreement alone fails an image while one single-mask statistic alone does not.
+
+Disagreement is weighed by where it lies. A band along the cut-out's edge is
+where any two masks differ by a few pixels (anti-aliasing, a hair of contact
+shadow); it is recorded but never fails an image. Outside it, what the
+cut-out leaves out or takes in comes in whole pieces, and a piece is an error
+a shopper sees: the limit is a share of the product's area, set by what a good
+cut-out means. A cut-out is good at IoU >= 0.9, and a part of 10% of the product
+lost or added alone brings IoU to about 0.9, so `part_error_max` is 0.10 and a
+part over twice that (IoU below about 0.8, a bad cut-out) blocks.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 from skimage.color import rgb2lab
+from skimage.feature import canny
 
 from processing.pipeline.compose import product_bbox, touching_edges
 
@@ -41,9 +51,13 @@ class Thresholds:
     holes_share_max: float = 0.02  # enclosed background as a share of the product area
     coverage_min: float = 0.02  # product area / image area
     coverage_max: float = 0.92
-    blur_min: float = 60.0  # variance of Laplacian on the product region, grey, working scale
+    # How wide the product's sharpest edges are (Gaussian sigma, px at the working scale):
+    # a focused lens and JPEG give under 1 px, 2 px and more reads as soft at 1000 px.
+    edge_width_max: float = 2.0
     clipped_share_max: float = 0.05  # share of product pixels clipped black or white in luma
-    disagreement_max: float = 0.12  # 1 - IoU between the model mask and the second opinion
+    # A part the cut-out leaves out or takes in, beyond the edge band, as a share of the
+    # product's area (see the module docstring for why 0.10).
+    part_error_max: float = 0.10
     colour_shift_max: float = 6.0  # mean ΔE (CIE76) between source and master in the product
 
     @classmethod
@@ -53,6 +67,8 @@ class Thresholds:
         known = {f.name: type(f.default) for f in fields(cls)}
         values = {}
         for key, value in data.items():
+            if key in RETIRED_THRESHOLDS:
+                raise ValueError(f"quality threshold {key!r} {RETIRED_THRESHOLDS[key]}")
             if key not in known:
                 raise ValueError(f"unknown quality threshold {key!r}")
             if value is None:
@@ -72,6 +88,23 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+
+# Thresholds whose signal was replaced: a stored value would mean something else now.
+RETIRED_THRESHOLDS = {
+    "disagreement_max": "was replaced by 'part_error_max' (a lost or added part, as a share of the product)",
+    "blur_min": "was replaced by 'edge_width_max' (the width of the sharpest edges, in px)",
+}
+
+
+@dataclass(frozen=True)
+class SecondOpinion:
+    """An independent estimate of the foreground (any size, same framing), with the
+    regions it cannot judge (`unsure`, left out of the comparison) and the shadow it
+    saw (a cut-out that keeps it is told so, mildly)."""
+
+    foreground: Image.Image
+    unsure: Image.Image | None = None
+    shadow: Image.Image | None = None
 
 
 @dataclass(frozen=True)
@@ -105,19 +138,25 @@ class QualityReport:
 PENALTIES: dict[str, tuple[int, int]] = {
     "empty_mask": (100, 100),
     "cut_off": (40, 40),
-    "mask_disagreement": (40, 60),
+    # Either alone fails an image (35 > 100 - pass_score); beyond twice the limit it blocks.
+    "missing_part": (35, 60),
+    "backdrop_included": (35, 60),
     "low_resolution": (35, 50),
     "tiny_product": (35, 50),
     "implausible_coverage": (35, 50),
     "colour_shift": (35, 50),
-    "blurry": (20, 40),
+    # Edge width is measured, not guessed from texture: out of focus fails on its own.
+    "blurry": (35, 50),
     "exposure": (15, 35),
-    # Single-mask statistics separate good from bad poorly on their own: one alone
-    # just past its limit does not fail an image; far past it, it does.
-    "uncertain_edges": (15, 35),
-    "fragmented_mask": (15, 35),
-    # Real openings (a mug's handle) are holes too, hence the lightest weight.
-    "holes": (10, 30),
+    # Single-mask statistics separate good from bad poorly on their own. Since
+    # disagreement weighs whole parts, none of these fails an image alone
+    # (25 < 100 - pass_score): they add up with each other and with the rest.
+    "uncertain_edges": (10, 25),
+    "fragmented_mask": (10, 25),
+    # Real openings (a mug's handle) are holes too.
+    "holes": (10, 25),
+    # A kept shadow is visible but often acceptable: told, never failing on its own.
+    "shadow_included": (10, 25),
 }
 
 
@@ -126,14 +165,15 @@ def assess(
     mask: Image.Image,
     *,
     original_size: tuple[int, int] | None = None,
-    second_mask: Image.Image | None = None,
+    second_mask: Image.Image | SecondOpinion | None = None,
     master: Image.Image | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> QualityReport:
     """Score the cut-out of `image` by `mask` ("L", same size).
 
     `original_size` is the full-resolution size when `image` is a working copy;
-    `second_mask` an independent foreground estimate (any size, same framing);
+    `second_mask` an independent foreground estimate (any size, same framing), or a
+    SecondOpinion that also says where it is unsure and where it saw a shadow;
     `master` the composed "RGBA" master, compared with the source for colour shift.
     """
     if mask.mode != "L":
@@ -166,11 +206,12 @@ def assess(
         reasons.append(Reason("empty_mask", "No product was found in the photo.", 0.0, None, penalty, True))
         return _report(reasons, signals, t)
 
-    other = _second_opinion(second_mask, fg.shape) if second_mask is not None else None
+    opinion = _as_opinion(second_mask) if second_mask is not None else None
+    other = _boolean(opinion.foreground, fg.shape) if opinion is not None else None
     _measure_mask(alpha, fg, signals, reasons, t, other)
     _measure_photo(rgb, alpha, fg, signals, reasons, t)
-    if other is not None:
-        _measure_disagreement(fg, other, signals, reasons, t)
+    if opinion is not None:
+        _measure_disagreement(mask, opinion, signals, reasons, t)
     if master is not None:
         _measure_colour_shift(rgb, alpha, master, signals, reasons, t)
     return _report(reasons, signals, t)
@@ -334,21 +375,20 @@ def _measure_photo(
 ) -> None:
     grey = np.asarray(Image.fromarray(rgb).convert("L"))
 
-    # The product's outline is included: on a plain product it is most of the detail.
-    region = ndimage.binary_dilation(fg, iterations=2)
-    laplacian = ndimage.laplace(grey.astype(np.float32))
-    blur = float(laplacian[region].var())
-    signals["blur"] = blur
-    if blur < t.blur_min:
-        reasons.append(
-            _reason(
-                "blurry",
-                f"The product looks out of focus or soft (sharpness {blur:.0f}, minimum {t.blur_min:.0f}).",
-                blur,
-                t.blur_min,
-                severity=_below(blur, t.blur_min),
+    width = _edge_width(grey, fg)
+    if width is not None:
+        signals["edge_width"] = width
+        if width > t.edge_width_max:
+            reasons.append(
+                _reason(
+                    "blurry",
+                    f"The product looks out of focus: its sharpest edges are {width:.1f} px wide "
+                    f"(a sharp photo's are under {t.edge_width_max:.1f} px).",
+                    width,
+                    t.edge_width_max,
+                    severity=_above(width, t.edge_width_max),
+                )
             )
-        )
 
     # The solid inside only: the edge mixes in the backdrop, often pure white.
     inside = ndimage.binary_erosion(alpha >= 224, iterations=1)
@@ -374,35 +414,170 @@ def _measure_photo(
         )
 
 
-def _second_opinion(second_mask: Image.Image, shape: tuple[int, int]) -> np.ndarray:
-    second = second_mask if second_mask.mode == "L" else second_mask.convert("L")
+# Fewer edges than this on the product and focus is not judged (a plain, tiny object).
+_MIN_EDGE_PIXELS = 20
+
+
+def _edge_width(grey: np.ndarray, fg: np.ndarray) -> float | None:
+    """The width (Gaussian sigma, px) of the sharpest edges on and around the product.
+
+    Texture varies from product to product, sharpness does not: a step edge blurred
+    by sigma s has a gradient at scale 1 px that is sqrt((s²+9)/(s²+1)) times its
+    gradient at scale 3 px, whatever its contrast. The 90th percentile of that ratio
+    over the product's edges (focus is where the sharpest edges are) gives s.
+    """
+    image = grey.astype(np.float32)
+    region = ndimage.binary_dilation(fg, iterations=3)
+    fine = ndimage.gaussian_gradient_magnitude(image, 1.0)
+    coarse = ndimage.gaussian_gradient_magnitude(image, 3.0)
+    edges = canny(image, sigma=1.0, low_threshold=4, high_threshold=8) & region & (fine > 6)
+    if int(edges.sum()) < _MIN_EDGE_PIXELS:
+        return None
+    ratio = float(np.percentile(fine[edges] / np.maximum(coarse[edges], 1e-3), 90))
+    return math.sqrt(max(9.0 - ratio**2, 0.0) / max(ratio**2 - 1.0, 1e-6))
+
+
+def _as_opinion(second: Image.Image | SecondOpinion) -> SecondOpinion:
+    return second if isinstance(second, SecondOpinion) else SecondOpinion(foreground=second)
+
+
+def _boolean(mask: Image.Image, shape: tuple[int, int]) -> np.ndarray:
+    """`mask` at `shape` (height, width) as booleans, foreground at 128 and above."""
+    mask = mask if mask.mode == "L" else mask.convert("L")
     height, width = shape
-    if second.size != (width, height):
-        second = second.resize((width, height), Image.Resampling.BILINEAR)
-    return np.asarray(second) >= 128
+    if mask.size != (width, height):
+        mask = mask.resize((width, height), Image.Resampling.BILINEAR)
+    return np.asarray(mask) >= 128
+
+
+# Masks are compared at the second opinion's own detail: finer adds nothing to it.
+COMPARE_LONG_SIDE = 512
+# The edge band's half-width: 1.5% of the product's size (the square root of its
+# area), at least 2 px at the comparison scale.
+_BAND_SHARE = 0.015
+# Pieces smaller than this share of the product are edge noise, not parts.
+_MIN_PART_SHARE = 0.002
+
+
+@dataclass(frozen=True)
+class MaskComparison:
+    """How a cut-out differs from a second opinion, as shares of the product's area."""
+
+    missing: float  # parts the second opinion sees as product and the cut-out leaves out
+    added: float  # parts the cut-out takes in where the second opinion sees plain backdrop
+    shadow: float  # parts the cut-out takes in where the second opinion sees a shadow
+    edge: float  # share of the edge band where the two differ
+    missing_at: str  # where the largest missing part lies ("" when none)
+    added_at: str
+
+    @property
+    def part_error(self) -> float:
+        """The larger of the two errors that fail a cut-out (a kept shadow does not)."""
+        return max(self.missing, self.added)
+
+
+def compare_masks(mask: Image.Image, opinion: SecondOpinion) -> MaskComparison:
+    """Weigh where `mask` ("L") and the second opinion disagree: in the edge band, or in
+    whole parts left out or taken in. Unsure regions of the opinion are left out."""
+    scale = min(1.0, COMPARE_LONG_SIDE / max(mask.size))
+    shape = (max(1, round(mask.height * scale)), max(1, round(mask.width * scale)))
+    ours = _boolean(mask, shape)
+    other = _boolean(opinion.foreground, shape)
+    unsure = _boolean(opinion.unsure, shape) if opinion.unsure is not None else np.zeros(shape, bool)
+    shadow = _boolean(opinion.shadow, shape) if opinion.shadow is not None else np.zeros(shape, bool)
+    area = int(ours.sum())
+    if area == 0:
+        return MaskComparison(1.0 if other.any() else 0.0, 0.0, 0.0, 0.0, "", "")
+
+    radius = max(2, round(_BAND_SHARE * math.sqrt(area)))
+    outline = ours ^ ndimage.binary_erosion(ours)
+    band = ndimage.binary_dilation(outline, iterations=radius)
+    judged = ~unsure & ~band
+    missing, missing_at = _parts(other & ~ours & judged, ours, area)
+    added, added_at = _parts(ours & ~other & ~shadow & judged, ours, area)
+    kept_shadow, _ = _parts(ours & shadow & ~other & judged, ours, area)
+    edge_judged = band & ~unsure
+    edge = float(((ours ^ other) & edge_judged).sum() / max(int(edge_judged.sum()), 1))
+    return MaskComparison(missing, added, kept_shadow, edge, missing_at, added_at)
+
+
+def _parts(difference: np.ndarray, ours: np.ndarray, area: int) -> tuple[float, str]:
+    """Total area of the pieces of `difference` big enough to be parts, as a share of
+    `area`, and where the largest lies relative to the product."""
+    pieces = ndimage.binary_opening(difference)  # slivers along an edge are not parts
+    labels, count = ndimage.label(pieces)
+    if not count:
+        return 0.0, ""
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    big = sizes >= _MIN_PART_SHARE * area
+    if not big.any():
+        return 0.0, ""
+    largest = int(np.argmax(sizes)) + 1
+    return float(sizes[big].sum() / area), _where(labels == largest, ours)
+
+
+def _where(piece: np.ndarray, ours: np.ndarray) -> str:
+    """ "at the top", "at the bottom left"… of the product (or beside it)."""
+    ys, xs = np.nonzero(ours)
+    py, px = ndimage.center_of_mass(piece)
+    top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
+    fy = (py - top) / max(bottom - top, 1)
+    fx = (px - left) / max(right - left, 1)
+    vertical = "top" if fy < 1 / 3 else "bottom" if fy > 2 / 3 else ""
+    horizontal = "left" if fx < 1 / 3 else "right" if fx > 2 / 3 else ""
+    side = " ".join(part for part in (vertical, horizontal) if part)
+    return f"at the {side}" if side else "in the middle"
 
 
 def _measure_disagreement(
-    fg: np.ndarray,
-    other: np.ndarray,
+    mask: Image.Image,
+    opinion: SecondOpinion,
     signals: dict[str, float],
     reasons: list[Reason],
     t: Thresholds,
 ) -> None:
-    union = int((fg | other).sum())
-    disagreement = 1.0 - (fg & other).sum() / union if union else 0.0
-    signals["disagreement"] = float(disagreement)
-    if disagreement > t.disagreement_max:
-        severity = _above(disagreement, t.disagreement_max)
+    comparison = compare_masks(mask, opinion)
+    signals["part_missing"] = comparison.missing
+    signals["part_added"] = comparison.added
+    signals["shadow_kept"] = comparison.shadow
+    signals["edge_disagreement"] = comparison.edge
+    limit = t.part_error_max
+    if comparison.missing > limit:
+        severity = _above(comparison.missing, limit)
         reasons.append(
             _reason(
-                "mask_disagreement",
-                "Two independent cut-outs of this photo disagree on "
-                f"{_percent(disagreement)} of the product, so the cut-out is probably wrong.",
-                disagreement,
-                t.disagreement_max,
+                "missing_part",
+                f"The cut-out leaves out part of the product {comparison.missing_at}: a piece about "
+                f"{_percent(comparison.missing)} of its size, that a second look at the photo "
+                "sees as product.",
+                comparison.missing,
+                limit,
                 severity=severity,
                 blocking=bool(severity > 2.0),
+            )
+        )
+    if comparison.added > limit:
+        severity = _above(comparison.added, limit)
+        reasons.append(
+            _reason(
+                "backdrop_included",
+                f"The cut-out takes in a patch of backdrop {comparison.added_at}, about "
+                f"{_percent(comparison.added)} of the product's size.",
+                comparison.added,
+                limit,
+                severity=severity,
+                blocking=bool(severity > 2.0),
+            )
+        )
+    if comparison.shadow > limit:
+        reasons.append(
+            _reason(
+                "shadow_included",
+                f"The cut-out keeps part of the product's shadow (about {_percent(comparison.shadow)} "
+                "of its size); it will show on the new background.",
+                comparison.shadow,
+                limit,
+                severity=_above(comparison.shadow, limit),
             )
         )
 

@@ -6,7 +6,7 @@ from PIL import Image, ImageFilter
 
 from processing.pipeline.backdrop import estimate_backdrop
 from processing.pipeline.compose import compose_master
-from processing.pipeline.quality import PENALTIES, QualityReport, Thresholds, assess
+from processing.pipeline.quality import PENALTIES, QualityReport, SecondOpinion, Thresholds, assess
 from tests.processing.pipeline.scenes import (
     Scene,
     busy_backdrop,
@@ -23,10 +23,10 @@ def _codes(report: QualityReport) -> set[str]:
     return {reason.code for reason in report.reasons}
 
 
-def _second_opinion(scene: Scene) -> Image.Image:
+def _second_opinion(scene: Scene) -> SecondOpinion:
     estimate = estimate_backdrop(scene.image)
     assert estimate.is_plain
-    return estimate.mask
+    return SecondOpinion(estimate.mask, unsure=estimate.unsure, shadow=estimate.shadow)
 
 
 def _assess(scene: Scene, mask: Image.Image, **options) -> QualityReport:
@@ -94,7 +94,8 @@ def test_every_signal_is_recorded(scene):
 
     assert set(report.signals) == {
         "long_side", "coverage", "edge_contact", "uncertain_share", "fragments",
-        "holes_share", "blur", "clipped_share", "disagreement", "colour_shift",
+        "holes_share", "edge_width", "clipped_share", "part_missing", "part_added", "shadow_kept",
+        "edge_disagreement", "colour_shift",
     }  # fmt: skip
     assert all(isinstance(value, float) for value in report.signals.values())
 
@@ -102,10 +103,9 @@ def test_every_signal_is_recorded(scene):
 @pytest.mark.parametrize(
     ("bad_mask", "code"),
     [
-        (_chunk_missing, "mask_disagreement"),
+        (_chunk_missing, "missing_part"),
         (_blotchy, "fragmented_mask"),
-        (_bleeding, "mask_disagreement"),
-        (_all_uncertain, "uncertain_edges"),
+        (_bleeding, "backdrop_included"),
         (_holes, "holes"),
         (_everything, "implausible_coverage"),
     ],
@@ -123,29 +123,35 @@ def test_the_second_opinion_agrees_with_a_good_cut_out_and_not_with_a_bad_one(sc
     missing = _assess(scene, _chunk_missing(scene))
     bleeding = _assess(scene, _bleeding(scene))
 
-    assert good.signals["disagreement"] < 0.03
-    assert missing.signals["disagreement"] > 0.3
-    assert bleeding.signals["disagreement"] > 0.3
+    assert good.signals["part_missing"] == good.signals["part_added"] == 0.0
+    assert missing.signals["part_missing"] > 0.3
+    assert bleeding.signals["part_added"] > 0.3
 
 
 def test_a_gross_disagreement_flags_whatever_the_score(scene):
     report = _assess(scene, _chunk_missing(scene), thresholds=Thresholds(pass_score=0))
 
-    (reason,) = [r for r in report.reasons if r.code == "mask_disagreement"]
+    (reason,) = [r for r in report.reasons if r.code == "missing_part"]
     assert reason.blocking
     assert reason.value > 2 * reason.limit
     assert not report.passed
 
 
-def test_disagreement_alone_fails_an_image_but_one_weak_mask_statistic_does_not(scene):
-    disagreeing = _assess(scene, scene.model_mask(), thresholds=Thresholds(disagreement_max=0.004))
+def test_a_lost_part_alone_fails_an_image_but_no_single_mask_statistic_does(scene):
+    alpha = scene.truth.copy()
+    alpha[:, 215:] = 0  # a strip about 15% of the product: past the limit, not twice
+    disagreeing = _assess(scene, to_mask(alpha).filter(ImageFilter.GaussianBlur(1.2)))
     small_hole = scene.truth - shape_alpha(scene.size, (144, 144, 176, 176))
     weak = _assess(scene, to_mask(small_hole).filter(ImageFilter.GaussianBlur(1.2)))
+    uncertain = _assess(scene, _all_uncertain(scene))
 
-    assert _codes(disagreeing) == {"mask_disagreement"}
+    assert _codes(disagreeing) == {"missing_part"}
+    assert not disagreeing.reasons[0].blocking
     assert not disagreeing.passed
     assert _codes(weak) == {"holes"}
     assert weak.passed
+    assert "uncertain_edges" in _codes(uncertain)
+    assert uncertain.passed
 
 
 def test_an_empty_mask_scores_zero_and_blocks(scene):
@@ -184,7 +190,7 @@ def test_a_blurred_photo_is_flagged(scene):
     report = _assess(blurred, scene.model_mask())
 
     assert _codes(report) == {"blurry"}
-    assert report.signals["blur"] < Thresholds().blur_min
+    assert report.signals["edge_width"] > Thresholds().edge_width_max
     assert not report.passed
 
 
@@ -244,15 +250,15 @@ def test_a_busy_background_is_judged_on_the_mask_alone():
     report = assess(scene.image, scene.model_mask(), original_size=ORIGINAL)
 
     assert report.passed
-    assert "disagreement" not in report.signals
+    assert "part_missing" not in report.signals
 
 
 def test_a_second_opinion_of_another_size_is_compared_at_the_mask_size(scene):
-    second = _second_opinion(scene).resize((160, 160), Image.Resampling.BILINEAR)
+    second = _second_opinion(scene).foreground.resize((160, 160), Image.Resampling.BILINEAR)
 
     report = _assess(scene, scene.model_mask(), second_mask=second)
 
-    assert report.signals["disagreement"] < 0.03
+    assert report.signals["part_missing"] == report.signals["part_added"] == 0.0
 
 
 def test_the_score_never_drops_below_zero(scene):
@@ -300,11 +306,11 @@ def test_a_mask_of_another_size_is_refused(scene):
 
 
 def test_thresholds_come_from_a_dict_and_none_keeps_the_default():
-    thresholds = Thresholds.from_dict({"pass_score": 80, "blur_min": 40, "coverage_max": None})
+    thresholds = Thresholds.from_dict({"pass_score": 80, "edge_width_max": 3, "coverage_max": None})
 
     assert thresholds.pass_score == 80
-    assert thresholds.blur_min == 40.0
-    assert isinstance(thresholds.blur_min, float)
+    assert thresholds.edge_width_max == 3.0
+    assert isinstance(thresholds.edge_width_max, float)
     assert thresholds.coverage_max == Thresholds().coverage_max
 
 
@@ -314,9 +320,17 @@ def test_an_unknown_threshold_is_refused_by_name():
 
 
 @pytest.mark.parametrize(
+    ("retired", "replacement"), [("disagreement_max", "part_error_max"), ("blur_min", "edge_width_max")]
+)
+def test_a_retired_threshold_is_refused_naming_what_replaced_it(retired, replacement):
+    with pytest.raises(ValueError, match=replacement):
+        Thresholds.from_dict({retired: 0.1})
+
+
+@pytest.mark.parametrize(
     ("key", "value"),
     [
-        ("blur_min", "60"),
+        ("edge_width_max", "2"),
         ("pass_score", True),
         ("pass_score", 70.5),
         ("fragments_max", [3]),
@@ -331,9 +345,10 @@ def test_a_threshold_of_the_wrong_type_or_range_is_refused_by_name(key, value):
 
 
 def test_stricter_thresholds_flag_what_the_defaults_pass(scene):
-    strict = Thresholds.from_dict({"blur_min": 5000})
+    strict = Thresholds.from_dict({"coverage_min": 0.9})
 
     report = _assess(scene, scene.model_mask(), thresholds=strict)
 
-    assert _codes(report) == {"blurry"}
+    assert _codes(report) == {"tiny_product"}
+    assert not report.passed
     assert not _assess(scene, scene.model_mask(), thresholds=Thresholds(pass_score=100)).reasons
