@@ -18,6 +18,10 @@ from review.services import REJECT_REASONS
 REASON_LABELS: dict[str, str] = {
     "empty_mask": "No product found",
     "cut_off": "Product cut off by the frame",
+    "missing_part": "Cut-out leaves out part of the product",
+    "backdrop_included": "Cut-out takes in backdrop",
+    "shadow_included": "Cut-out keeps the shadow",
+    # Versions scored before the part-weighted gate still carry this code.
     "mask_disagreement": "Cut-out disagrees with a second opinion",
     "low_resolution": "Resolution too low",
     "tiny_product": "Product too small in the photo",
