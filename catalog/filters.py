@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from catalog.channels import blocked_on, channel_choices
 from catalog.models import ImageVersion, Product, SourceImage, UploadBatch
 
 
@@ -14,6 +15,7 @@ class ProductFilter(forms.Form):
     brand = forms.CharField(required=False, max_length=120)
     category = forms.CharField(required=False, max_length=120)
     batch = forms.UUIDField(required=False)
+    blocked = forms.CharField(required=False, max_length=40, label="Blocked on channel")
 
     def apply(self, products: QuerySet[Product]) -> QuerySet[Product]:
         data = self.cleaned_data
@@ -32,6 +34,8 @@ class ProductFilter(forms.Form):
             products = products.filter(
                 Exists(SourceImage.objects.filter(product=OuterRef("pk"), batch_id=data["batch"]))
             )
+        if data["blocked"]:
+            products = products.filter(blocked_on(data["blocked"]))
         return products
 
     def choices(self) -> dict:
@@ -46,4 +50,5 @@ class ProductFilter(forms.Form):
             .values_list("category", flat=True)
             .distinct()[:200],
             "recent_batches": UploadBatch.objects.order_by("-created_at")[:30],
+            "channels": channel_choices(),
         }

@@ -8,6 +8,7 @@ twice or a reviewer who double-clicks changes the row once.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -617,6 +618,17 @@ class ImageVersion(models.Model):
         )
 
     @property
+    def photo_size(self) -> tuple[int, int]:
+        """The photo's pixels this version is made from: the source's size, or the reviewer's
+        crop of it. Profiles' minimums are held against this, never against the rendition
+        (which is always the profile's canvas, enlarged as needed)."""
+        crop = (self.options or {}).get("crop")
+        if isinstance(crop, list) and len(crop) == 4 and all(isinstance(v, int) for v in crop):
+            left, top, right, bottom = crop
+            return (max(0, right - left), max(0, bottom - top))
+        return (self.source.width, self.source.height)
+
+    @property
     def job_id(self) -> str:
         """The RQ job id of this version's processing; the sweeper looks it up in Redis."""
         return f"process-{self.pk}"
@@ -631,6 +643,59 @@ class OutputFormat(models.TextChoices):
     WEBP = "webp", "WebP"
     AVIF = "avif", "AVIF"
     PNG = "png", "PNG"
+
+
+# How merchants write the seeded channels; others are capitalised.
+CHANNEL_NAMES = {
+    "amazon": "Amazon",
+    "ebay": "eBay",
+    "etsy": "Etsy",
+    "google": "Google Shopping",
+    "instagram": "Instagram",
+    "pinterest": "Pinterest",
+    "shopify": "Shopify",
+    "walmart": "Walmart",
+    "web": "Own storefront",
+    "zalando": "Zalando",
+}
+
+
+def channel_name(channel: str) -> str:
+    """The channel as merchants write it: "Amazon", "eBay"."""
+    return CHANNEL_NAMES.get(channel, channel.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A photo below a profile's minimum: which side, how many pixels it has, how many it needs."""
+
+    LONG: ClassVar[str] = "long"
+    SHORT: ClassVar[str] = "short"
+
+    side: str
+    have: int
+    need: int
+
+    @property
+    def reason(self) -> str:
+        """ "600 px, needs 1000 px"; the short side is named when it is the one short."""
+        side = " on the short side" if self.side == self.SHORT else ""
+        return f"{self.have} px{side}, needs {self.need} px"
+
+    def below(self, channel_name: str) -> str:
+        """ "below Amazon's 1000 px (the photo has 600 px)", for lists of what was left out."""
+        side = " on the short side" if self.side == self.SHORT else ""
+        return f"below {channel_name}'s {self.need} px{side} (the photo has {self.have} px)"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"side": self.side, "have": self.have, "need": self.need}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Shortfall | None:
+        try:
+            return cls(str(data["side"]), int(data["have"]), int(data["need"]))
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 class MarketplaceProfile(models.Model):
@@ -658,6 +723,11 @@ class MarketplaceProfile(models.Model):
     channel = models.CharField(max_length=40)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MAIN)
     enabled = models.BooleanField(default=True)
+    required = models.BooleanField(
+        default=False,
+        help_text="A version is published only when this profile passes. With no required profile, "
+        "one passing profile is enough.",
+    )
     canvas_width = models.PositiveIntegerField(help_text="Output width in pixels.")
     canvas_height = models.PositiveIntegerField(help_text="Output height in pixels.")
     min_long_side = models.PositiveIntegerField(default=0)
@@ -722,6 +792,26 @@ class MarketplaceProfile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def channel_name(self) -> str:
+        return channel_name(self.channel)
+
+    def shortfall(self, width: int, height: int) -> Shortfall | None:
+        """How a photo of `width` × `height` px falls short of this profile's minimum, or None
+        when it does not (or the profile only warns about its minimum).
+
+        Held against the photo, not the rendition: renditions are enlarged to the canvas, and
+        a 600 px photo blown up to 2000 px does not have the detail a channel asks 1000 px for.
+        """
+        if (self.checks or {}).get("min_size", "error") != "error":
+            return None
+        long_side, short_side = max(width, height), min(width, height)
+        if long_side < self.min_long_side:
+            return Shortfall(Shortfall.LONG, long_side, self.min_long_side)
+        if short_side < self.min_short_side:
+            return Shortfall(Shortfall.SHORT, short_side, self.min_short_side)
+        return None
 
     def field_values(self) -> dict[str, Any]:
         from django.forms.models import model_to_dict
@@ -803,6 +893,75 @@ class Rendition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} → {self.profile.slug}"
+
+
+class BlockCause(models.TextChoices):
+    SIZE = "size", "Photo below the profile's minimum"
+    CHECKS = "checks", "Rendition failed its checks"
+
+
+class BlockedChannel(models.Model):
+    """A marketplace profile a version cannot meet: that channel gets no image from it, and why.
+
+    Written by processing.publishing once a version's renditions are settled (published,
+    failed or re-rendered), replacing the version's earlier ones. Every other applicable
+    profile of a published version is published (catalog.channels tells the states).
+    """
+
+    Cause = BlockCause
+
+    version = models.ForeignKey(ImageVersion, on_delete=models.CASCADE, related_name="blocked_channels")
+    profile = models.ForeignKey(MarketplaceProfile, on_delete=models.CASCADE, related_name="blocked_channels")
+    cause = models.CharField(max_length=8, choices=BlockCause.choices)
+    reason = models.CharField(max_length=500, help_text='Without the channel: "600 px, needs 1000 px".')
+    shortfall_data = models.JSONField(
+        default=dict, blank=True, help_text="For a size cause: {side, have, need} in pixels."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["profile__channel", "profile__slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "profile"],
+                name="catalog_blockedchannel_one_per_profile",
+                violation_error_message="This version is already blocked on that profile.",
+            ),
+            models.CheckConstraint(
+                condition=Q(cause__in=BlockCause.values),
+                name="catalog_blockedchannel_cause_valid",
+                violation_error_message="Unknown cause.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="catalog_blockedchannel_reason_given",
+                violation_error_message="A blocked channel says why.",
+            ),
+        ]
+        indexes = [
+            # Dashboard: blocked channels per profile over a time range, from the index alone.
+            # (The product list's "blocked on channel X" goes through the profile's own index.)
+            models.Index(fields=["created_at"], name="catalog_blocked_created_idx", include=["profile"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} blocked on {self.profile_id}: {self.reason}"
+
+    @property
+    def shortfall(self) -> Shortfall | None:
+        return Shortfall.from_json(self.shortfall_data) if self.cause == self.Cause.SIZE else None
+
+    @property
+    def label(self) -> str:
+        """ "Amazon: 600 px, needs 1000 px"."""
+        return f"{self.profile.channel_name}: {self.reason}"
+
+    def left_out_reason(self) -> str:
+        """Why an export leaves the image out: "below Amazon's 1000 px (the photo has 600 px)"."""
+        shortfall = self.shortfall
+        if shortfall is not None:
+            return shortfall.below(self.profile.channel_name)
+        return f"blocked on {self.profile.channel_name}: {self.reason}"
 
 
 class ReviewAction(models.TextChoices):

@@ -8,8 +8,9 @@ from django.views.decorators.http import require_GET
 
 from catalog import public_urls
 from catalog.access import require_permission
+from catalog.channels import blocked_channel_names, settled_on_channels, with_channel_states
 from catalog.filters import ProductFilter
-from catalog.models import ImageVersion, Product, Rendition, ReviewDecision, SourceImage
+from catalog.models import BlockedChannel, ImageVersion, Product, Rendition, ReviewDecision, SourceImage
 
 # Content types we serve stored images with; anything else goes out as a download.
 _IMAGE_TYPES = {
@@ -56,9 +57,11 @@ def product_list(request: HttpRequest) -> HttpResponse:
         .order_by("product_id", "position")
         .distinct("product_id")
     }
+    blocked = blocked_channel_names(ids)
     for product in page:
         product.stats = stats.get(product.pk, {})
         product.first_photo = first_photos.get(product.pk)
+        product.blocked_on = blocked.get(product.pk, [])
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -81,7 +84,13 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
                 "profile__channel", "profile__slug"
             ),
         ),
+        Prefetch("versions__blocked_channels", queryset=BlockedChannel.objects.select_related("profile")),
     ).order_by("position", "uploaded_at")
+    sources = list(sources)
+    versions = [v for source in sources for v in source.versions.all()]
+    for version in versions:
+        version.channel_states = []  # shown for published versions and those failed on channels
+    with_channel_states(v for v in versions if settled_on_channels(v))
     return render(request, "catalog/product_detail.html", {"product": product, "sources": sources})
 
 

@@ -40,6 +40,10 @@ class CategoryThresholdsAdmin(admin.ModelAdmin):
         return obj.model_name or f"default ({settings.LIGHTBOX_MODEL_NAME})"
 
 
+def _minimum(profile: MarketplaceProfile) -> tuple[int, int, str]:
+    return profile.min_long_side, profile.min_short_side, (profile.checks or {}).get("min_size", "error")
+
+
 @admin.register(MarketplaceProfile)
 class MarketplaceProfileAdmin(admin.ModelAdmin):
     form = MarketplaceProfileForm
@@ -51,9 +55,10 @@ class MarketplaceProfileAdmin(admin.ModelAdmin):
         "canvas_height",
         "output_format",
         "enabled",
+        "required",
         "revision",
     ]
-    list_filter = ["channel", "enabled", "output_format"]
+    list_filter = ["channel", "enabled", "required", "output_format"]
     search_fields = ["name", "slug"]
     readonly_fields = ["revision", "updated_at", "current_spec"]
 
@@ -67,6 +72,8 @@ class MarketplaceProfileAdmin(admin.ModelAdmin):
             before is None
             or str(spec_for(before)) != str(spec_for(obj))
             or (obj.enabled and not before.enabled)
+            # Which photos the profile blocks (processing.publishing.forecast).
+            or _minimum(before) != _minimum(obj)
         )
         if before is not None and changed_output:
             obj.revision = before.revision + 1

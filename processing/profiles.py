@@ -55,6 +55,7 @@ class MarketplaceProfileForm(forms.ModelForm):
             "channel",
             "role",
             "enabled",
+            "required",
             "canvas_width",
             "canvas_height",
             "min_long_side",

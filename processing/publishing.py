@@ -1,23 +1,38 @@
 """From a version that passed the gate (or was approved) to PUBLISHED: one rendition
-per applicable marketplace profile, each checked from its written bytes.
+per applicable marketplace profile the photo can meet, each checked from its written bytes.
+
+Publication is per channel. A profile whose minimum the photo misses (its size against
+the profile's rules, known before anything is rendered: `forecast`) is not rendered; a
+rendition that fails its error-level checks does not count. Each such profile is a
+BlockedChannel with its reason, and the version is published on the others. It fails
+only when a profile marked `required` is blocked, or when profiles apply and none
+passes; its error then names them and why (`settle`). A photo that no profile applies
+to (a swatch with no swatch profile) is published with nothing blocked, as before.
 
 Rendering only makes what is missing (`missing_profiles`), so the job is
 idempotent and also serves re-renders after a profile changes. All renditions of
-a version share one decode of the master. A version is published only when every
-required rendition passes its error-level checks.
+a version share one decode of the master.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from PIL import Image
 
-from catalog.models import ImageVersion, InvalidTransition, MarketplaceProfile, Priority, Rendition
+from catalog.models import (
+    BlockedChannel,
+    ImageVersion,
+    InvalidTransition,
+    MarketplaceProfile,
+    Priority,
+    Rendition,
+    Shortfall,
+)
 from catalog.public_urls import content_sha256, public_key_for
 from processing.naming import rendition_filename
 from processing.pipeline.compliance import check
@@ -40,10 +55,89 @@ def enqueue_rendering(version: ImageVersion, *, priority: int | None = None) -> 
 
 
 def applicable_profiles(version: ImageVersion) -> list[MarketplaceProfile]:
-    profiles = list(MarketplaceProfile.objects.filter(enabled=True))
+    return profiles_for_role(list(MarketplaceProfile.objects.filter(enabled=True)), version.source.role)
+
+
+def profiles_for_role(profiles: list[MarketplaceProfile], role: str) -> list[MarketplaceProfile]:
+    """Of the enabled `profiles`, those a photo in `role` gets a rendition for."""
     with_additional = {p.channel for p in profiles if p.role == MarketplaceProfile.Role.ADDITIONAL}
-    role = version.source.role
-    return [p for p in profiles if p.applies_to(role, p.channel in with_additional)]
+    return [p for p in profiles if p.enabled and p.applies_to(role, p.channel in with_additional)]
+
+
+# --- what a photo can meet, before anything is rendered ------------------------------
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """One applicable profile and, when the photo misses its minimum, by how much."""
+
+    profile: MarketplaceProfile
+    shortfall: Shortfall | None
+
+    @property
+    def meets(self) -> bool:
+        return self.shortfall is None
+
+    @property
+    def label(self) -> str:
+        """ "Amazon: 600 px, needs 1000 px"."""
+        return (
+            f"{self.profile.channel_name}: {self.shortfall.reason}" if self.shortfall else self.profile.name
+        )
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What publishing a version can do, from its photo's size and the profiles' rules alone.
+
+    A profile the photo meets can still be blocked later by its rendition's checks; one it
+    misses will be blocked for certain. `refusal` says why the version cannot be published
+    at all ("" when it can), in words a reviewer acts on.
+    """
+
+    size: tuple[int, int]
+    outlooks: list[Outlook] = field(default_factory=list)
+
+    @property
+    def meets(self) -> list[Outlook]:
+        return [o for o in self.outlooks if o.meets]
+
+    @property
+    def cannot(self) -> list[Outlook]:
+        return [o for o in self.outlooks if not o.meets]
+
+    @property
+    def required_missed(self) -> list[Outlook]:
+        return [o for o in self.cannot if o.profile.required]
+
+    @property
+    def refusal(self) -> str:
+        width, height = self.size
+        if self.required_missed:
+            missed = "; ".join(o.label for o in self.required_missed)
+            return (
+                f"This {width}×{height} px photo cannot meet a required profile ({missed}). "
+                "Ask for a reshoot or reject it."
+            )
+        if self.outlooks and not self.meets:
+            missed = "; ".join(o.label for o in self.cannot)
+            return (
+                f"This {width}×{height} px photo meets no marketplace profile ({missed}). "
+                "Ask for a reshoot or reject it."
+            )
+        return ""
+
+
+def forecast(version: ImageVersion, profiles: list[MarketplaceProfile] | None = None) -> Forecast:
+    """Which applicable profiles the version's photo meets and which it cannot, without rendering.
+    `profiles`: the enabled profiles, when the caller already has them."""
+    if profiles is None:
+        profiles = list(MarketplaceProfile.objects.filter(enabled=True))
+    size = version.photo_size
+    return Forecast(
+        size=size,
+        outlooks=[Outlook(p, p.shortfall(*size)) for p in profiles_for_role(profiles, version.source.role)],
+    )
 
 
 # Background modes where a shadow would break the profile's rules (see RenditionSpec).
@@ -82,8 +176,9 @@ def metadata_for(version: ImageVersion) -> RenditionMetadata:
 
 
 def render_missing(version: ImageVersion) -> list[Rendition]:
-    """Render and check every applicable profile not yet rendered for this version."""
-    todo = missing_profiles(version, applicable_profiles(version))
+    """Render and check every applicable profile the photo meets and that is not yet rendered
+    for this version. A profile whose minimum the photo misses is never rendered."""
+    todo = missing_profiles(version, [o.profile for o in forecast(version).meets])
     if not todo:
         return []
     metadata = metadata_for(version)
@@ -138,15 +233,87 @@ def render_missing(version: ImageVersion) -> list[Rendition]:
     return made
 
 
-def failing_profiles(version: ImageVersion) -> list[str]:
-    """Applicable profiles whose current-spec rendition did not pass."""
-    profiles = applicable_profiles(version)
-    passed = set(version.renditions.filter(compliance_passed=True).values_list("profile_id", "spec"))
-    return [p.slug for p in profiles if (p.pk, str(version_spec(version, p))) not in passed]
+@dataclass(frozen=True)
+class Settlement:
+    """A rendered version's channels: the profiles that passed, the blocked ones with their
+    reasons, and `error` when the version cannot be published ("" when it can)."""
+
+    passed: list[MarketplaceProfile]
+    blocked: list[BlockedChannel]
+    error: str
+
+
+def settle(version: ImageVersion) -> Settlement:
+    """Per applicable profile: blocked by the photo's size, passed by its current-spec
+    rendition, or blocked by that rendition's failed checks."""
+    outlook = forecast(version)
+    newest: dict[tuple[int, str], Rendition] = {}
+    for rendition in version.renditions.order_by("-created_at"):
+        newest.setdefault((rendition.profile_id, rendition.spec), rendition)
+    passed: list[MarketplaceProfile] = []
+    blocked: list[BlockedChannel] = []
+    for item in outlook.outlooks:
+        profile = item.profile
+        if item.shortfall is not None:
+            blocked.append(
+                BlockedChannel(
+                    version=version,
+                    profile=profile,
+                    cause=BlockedChannel.Cause.SIZE,
+                    reason=item.shortfall.reason,
+                    shortfall_data=item.shortfall.as_json(),
+                )
+            )
+            continue
+        rendition = newest.get((profile.pk, str(version_spec(version, profile))))
+        if rendition is not None and rendition.compliance_passed:
+            passed.append(profile)
+            continue
+        blocked.append(
+            BlockedChannel(
+                version=version,
+                profile=profile,
+                cause=BlockedChannel.Cause.CHECKS,
+                reason=failed_checks_reason(rendition),
+            )
+        )
+    error = ""
+    required = [b for b in blocked if b.profile.required]
+    if required:
+        error = "cannot meet a required profile: " + "; ".join(b.label for b in required)
+    elif blocked and not passed:
+        error = "meets no marketplace profile: " + "; ".join(b.label for b in blocked)
+    return Settlement(passed, blocked, error[:2000])
+
+
+def failed_checks_reason(rendition: Rendition | None) -> str:
+    """ "fails background: 0.4% of the background … is not exactly 255,255,255"."""
+    if rendition is None:
+        return "no rendition yet"
+    checks = [
+        c for c in rendition.compliance.get("checks", []) if isinstance(c, dict) and not c.get("passed")
+    ]
+    blocking = [c for c in checks if c.get("severity") == "error"] or checks
+    if not blocking:
+        return "its rendition did not pass its checks"
+    return ("fails " + "; ".join(f"{c.get('name')}: {c.get('detail')}" for c in blocking))[:500]
+
+
+def record_blocked(version: ImageVersion, blocked: list[BlockedChannel]) -> None:
+    """Make `blocked` the version's blocked channels. A channel blocked for the same reason as
+    before keeps its row (and the day it was first counted on the dashboard)."""
+    wanted = {(b.profile_id, b.cause, b.reason): b for b in blocked}
+    existing = {(b.profile_id, b.cause, b.reason): b.pk for b in version.blocked_channels.all()}
+    with transaction.atomic():
+        version.blocked_channels.exclude(
+            pk__in=[pk for key, pk in existing.items() if key in wanted]
+        ).delete()
+        BlockedChannel.objects.bulk_create([b for key, b in wanted.items() if key not in existing])
 
 
 def render_version(version_id: str) -> str:
-    """Render a version's missing renditions; publish it when they all pass. Safe to run twice."""
+    """Render a version's missing renditions and publish it where it complies: every profile
+    it cannot meet is recorded as blocked. Fails it only as `settle` says. Safe to run twice."""
     version = ImageVersion.objects.select_related("source__product").filter(pk=version_id).first()
     if version is None:
         return "missing"
@@ -157,23 +324,34 @@ def render_version(version_id: str) -> str:
         return "failed"
     started = time.perf_counter()
     made = render_missing(version)
-    failing = failing_profiles(version)
+    settlement = settle(version)
     outcome = "re-rendered" if version.status == ImageVersion.Status.PUBLISHED else "published"
-    if version.status == ImageVersion.Status.RENDERING:
-        try:
-            if failing:
-                version.fail(f"renditions did not pass their checks: {', '.join(failing)}")
-                outcome = "failed"
-            else:
-                version.publish()
-        except InvalidTransition:
-            outcome = f"state moved on ({version.status})"
+    # One transaction, blocked channels first: the transition's signal (webhooks) reads them.
+    with transaction.atomic():
+        record_blocked(version, settlement.blocked)
+        if version.status == ImageVersion.Status.RENDERING:
+            try:
+                if settlement.error:
+                    version.fail(settlement.error)
+                    outcome = "failed"
+                else:
+                    version.publish()
+            except InvalidTransition:
+                outcome = f"state moved on ({version.status})"
     logger.info(
-        "render_version %s %s renditions=%d failing=%s total=%dms",
+        "render_version %s %s renditions=%d blocked=%s total=%dms",
         version_id,
         outcome,
         len(made),
-        ",".join(failing) or "-",
+        ",".join(b.profile.slug for b in settlement.blocked) or "-",
         (time.perf_counter() - started) * 1000,
     )
     return outcome
+
+
+def rerender_published(version: ImageVersion) -> list[Rendition]:
+    """A re-render run's step for one published version: render what is missing and record
+    its blocked channels again under the profiles' current rules."""
+    made = render_missing(version)
+    record_blocked(version, settle(version).blocked)
+    return made

@@ -1,4 +1,5 @@
-"""Re-render every published version for a profile that changed, as a tracked run.
+"""Re-render every published version for a profile that changed, as a tracked run, and
+record each one's blocked channels again under the profiles' current rules.
 
 The run walks the published versions in chunks, one job per chunk, so no job
 outlives its timeout and progress shows on the run as it goes.
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from catalog.models import ImageVersion, MarketplaceProfile, Priority
 from processing.models import RerenderRun
-from processing.publishing import render_missing
+from processing.publishing import rerender_published
 
 logger = logging.getLogger("lightbox.jobs")
 CHUNK = 25
@@ -49,7 +50,7 @@ def rerender_chunk(run_id: int, after: str | None) -> str:
     chunk = list(versions[:CHUNK])
     for version in chunk:
         try:
-            render_missing(version)
+            rerender_published(version)
             RerenderRun.objects.filter(pk=run.pk).update(done=F("done") + 1)
         except Exception:  # noqa: BLE001 - one bad master must not stop the run
             logger.exception("re-render of %s failed", version.pk)

@@ -1,11 +1,12 @@
 """The dashboard's additive figures per day, past whole days cached in review.models.DashboardDay.
 
 Most of the dashboard adds up over days: counts of versions scored, flagged and decided,
-score buckets, flag reasons, compute cost, first-pass compliance, publications per day and
-each day's median time to publication. A range is then its cached whole past days plus the
-rest (the partial first day of "30 days", today, days not cached yet) computed live with
-one grouped query per figure. What does not add up stays live in review.dashboard:
-percentiles over the range, status counts, volume tiers and hourly throughput.
+score buckets, flag reasons, compute cost, first-pass compliance and blocked channels,
+publications per day and each day's median time to publication. A range is then its
+cached whole past days plus the rest (the partial first day of "30 days", today, days not
+cached yet) computed live with one grouped query per figure. What does not add up stays
+live in review.dashboard: percentiles over the range, status counts, volume tiers and
+hourly throughput.
 
 Only days that ended before the computation started are stored, keyed by the filters and
 the time zone (days are local). review.signals deletes the days a change touches, in the
@@ -47,7 +48,8 @@ class DayFigures:
     buckets: list[list[int | None]] = field(default_factory=list)  # [bucket, versions, went to review]
     decisions: dict[str, int] = field(default_factory=dict)  # action → decisions
     reasons: dict[str, int] = field(default_factory=dict)  # code → versions
-    compliance: dict[str, list[int]] = field(default_factory=dict)  # profile id → [first attempts, passed]
+    # profile id → [first attempts, passed, blocked] (days cached before blocked channels: two)
+    compliance: dict[str, list[int]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -168,7 +170,9 @@ def compute_days(start: datetime, end: datetime, filters: kpis.Filters) -> dict[
     for day, code, n in _reasons_per_day(scored):
         figures[day].reasons[code] = n
     for day, profile_id, first, passed in _compliance_per_day(start, end, filters):
-        figures[day].compliance[str(profile_id)] = [first, passed]
+        figures[day].compliance[str(profile_id)] = [first, passed, 0]
+    for day, profile_id, blocked in _blocked_per_day(start, end, filters):
+        figures[day].compliance.setdefault(str(profile_id), [0, 0, 0])[2] = blocked
     return figures
 
 
@@ -230,12 +234,24 @@ def _compliance_per_day(start: datetime, end: datetime, filters: kpis.Filters) -
     )
 
 
+def _blocked_per_day(start: datetime, end: datetime, filters: kpis.Filters) -> Any:
+    """kpis.first_pass_compliance's blocked channels, per day of BlockedChannel.created_at and profile id."""
+    return (
+        kpis.blocked_channels(start, end, filters)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "profile_id")
+        .annotate(n=Count("*"))
+        .order_by()
+        .values_list("day", "profile_id", "n")
+    )
+
+
 def _assemble(days: list[tuple[date, DayFigures]]) -> RangeFigures:
     """Sum the days into the dataclasses review.kpis returns for the whole range."""
     buckets: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
     decisions: dict[str, int] = defaultdict(int)
     reasons: dict[str, int] = defaultdict(int)
-    compliance: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    compliance: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for _, figures in days:
         for bucket, n, flagged in figures.buckets:
             buckets[bucket][0] += n
@@ -244,9 +260,9 @@ def _assemble(days: list[tuple[date, DayFigures]]) -> RangeFigures:
             decisions[action] += n
         for code, n in figures.reasons.items():
             reasons[code] += n
-        for profile_id, (first, passed) in figures.compliance.items():
-            compliance[int(profile_id)][0] += first
-            compliance[int(profile_id)][1] += passed
+        for profile_id, counts in figures.compliance.items():
+            for i, n in enumerate(counts[:3]):
+                compliance[int(profile_id)][i] += n
     bucket_rows = [(bucket, n, flagged) for bucket, (n, flagged) in buckets.items()]
     total, flagged_total = sum(n for _, n, _ in bucket_rows), sum(f for _, _, f in bucket_rows)
     intervention = kpis.ManualIntervention(
@@ -269,8 +285,8 @@ def _assemble(days: list[tuple[date, DayFigures]]) -> RangeFigures:
         reasons=sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
         compliance=sorted(
             (
-                kpis.ProfileCompliance(slugs[pk], first, passed, passed / first)
-                for pk, (first, passed) in compliance.items()
+                kpis.ProfileCompliance(slugs[pk], first, passed, passed / first if first else None, blocked)
+                for pk, (first, passed, blocked) in compliance.items()
             ),
             key=lambda row: row.profile,
         ),

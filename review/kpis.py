@@ -45,6 +45,7 @@ from django.db.models.functions import Coalesce, Least, TruncDate, TruncHour
 from django.utils import timezone
 
 from catalog.models import (
+    BlockedChannel,
     ImageVersion,
     MarketplaceProfile,
     Rendition,
@@ -539,12 +540,16 @@ class ProfileCompliance:
     renditions_first_attempt: int
     passed_first_attempt: int
     rate: float | None
+    # Versions that became blocked on the profile in the range: below its minimum (never
+    # rendered, so not among the attempts) or with a rendition that failed its checks.
+    blocked: int = 0
 
 
 def first_pass_compliance(
     start: datetime, end: datetime, filters: Filters | None = None
 ) -> list[ProfileCompliance]:
-    """Per profile slug, the share of first-attempt renditions made in the range that passed.
+    """Per profile slug, the share of first-attempt renditions made in the range that passed,
+    and the channels blocked in the range (BlockedChannel.created_at).
 
     Renditions not checked yet (compliance_passed is None) are not counted.
     """
@@ -558,29 +563,37 @@ def first_pass_compliance(
     if filters.profile is not None:
         qs = qs.filter(profile__slug=filters.profile)
     # Grouped by the id the index holds; the few slugs are looked up after.
-    rows = (
-        qs.values("profile_id")
-        .annotate(
-            renditions_first_attempt=Count("*"),
-            passed_first_attempt=Count(Value(1), filter=Q(compliance_passed=True)),
-        )
+    counts: dict[int, list[int]] = {
+        row["profile_id"]: [row["first"], row["passed"], 0]
+        for row in qs.values("profile_id")
+        .annotate(first=Count("*"), passed=Count(Value(1), filter=Q(compliance_passed=True)))
         .order_by()
-    )
-    slugs = dict(
-        MarketplaceProfile.objects.filter(pk__in=[r["profile_id"] for r in rows]).values_list("pk", "slug")
-    )
+    }
+    for profile_id, blocked in (
+        blocked_channels(start, end, filters).values_list("profile_id").annotate(n=Count("*")).order_by()
+    ):
+        counts.setdefault(profile_id, [0, 0, 0])[2] = blocked
+    slugs = dict(MarketplaceProfile.objects.filter(pk__in=list(counts)).values_list("pk", "slug"))
     return sorted(
         (
-            ProfileCompliance(
-                profile=slugs[row["profile_id"]],
-                renditions_first_attempt=row["renditions_first_attempt"],
-                passed_first_attempt=row["passed_first_attempt"],
-                rate=row["passed_first_attempt"] / row["renditions_first_attempt"],
-            )
-            for row in rows
+            ProfileCompliance(slugs[pk], first, passed, passed / first if first else None, blocked)
+            for pk, (first, passed, blocked) in counts.items()
         ),
         key=lambda row: row.profile,
     )
+
+
+def blocked_channels(
+    start: datetime, end: datetime, filters: Filters | None = None
+) -> QuerySet[BlockedChannel]:
+    """Channels blocked in the range, narrowed like the renditions (catalog_blocked_created_idx)."""
+    filters = filters or NO_FILTERS
+    qs = BlockedChannel.objects.filter(created_at__gte=start, created_at__lt=end).filter(
+        filters.catalog_q(prefix="version__")
+    )
+    if filters.profile is not None:
+        qs = qs.filter(profile__slug=filters.profile)
+    return qs
 
 
 # --- throughput, scores, reasons --------------------------------------------

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from catalog.models import ImageVersion, InvalidTransition, ReviewDecision
 from catalog.uploads import enqueue_processing
-from processing.publishing import enqueue_rendering
+from processing.publishing import enqueue_rendering, forecast
 from processing.thresholds import model_choice_error
 
 REJECT_REASONS: tuple[tuple[str, str], ...] = (
@@ -157,11 +157,15 @@ def _decide(
     note: str = "",
     options: dict[str, Any] | None = None,
     then: Any = None,
+    check: Any = None,
 ) -> ImageVersion:
-    """Lock, check, transition, record; `then(version)` runs inside the transaction."""
+    """Lock, check, transition, record; `check(version)` may refuse the decision (InvalidDecision)
+    once the row is locked, `then(version)` runs inside the transaction."""
     try:
         with transaction.atomic():
             version = _lock_for_decision(version_id, reviewer)
+            if check is not None:
+                check(version)
             try:
                 changed = getattr(version, transition)(reviewer)
             except InvalidTransition as exc:
@@ -187,14 +191,25 @@ def _decide(
 
 
 def do_approve(version_id: Any, reviewer: Any) -> ImageVersion:
-    """Approve a flagged version: it goes to RENDERING and its renditions are queued."""
+    """Approve a flagged version: it goes to RENDERING and its renditions are queued.
+
+    Refused (InvalidDecision, with the reason) when its photo is below a required profile's
+    minimum, or below every profile's: approving would only end in FAILED. The reviewer
+    rejects it or asks for a reshoot instead.
+    """
     return _decide(
         version_id,
         reviewer,
         ReviewDecision.Action.APPROVE,
         "approve",
+        check=_publishable,
         then=lambda v: transaction.on_commit(partial(enqueue_rendering, v)),
     )
+
+
+def _publishable(version: ImageVersion) -> None:
+    if refusal := forecast(version).refusal:
+        raise InvalidDecision(refusal)
 
 
 def do_reject(version_id: Any, reviewer: Any, reason: str, note: str = "") -> ImageVersion:

@@ -14,7 +14,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from catalog.models import ImageVersion, Product, Rendition, ReviewDecision
+from catalog.models import BlockedChannel, ImageVersion, Product, Rendition, ReviewDecision
 from catalog.signals import version_status_changed
 from review.models import DashboardDay
 
@@ -77,6 +77,14 @@ def on_rendition_changed(sender: Any, instance: Rendition, **kwargs: Any) -> Non
     # figures once it has a rendition for that profile, so the version's days go too.
     version = ImageVersion.objects.filter(pk=instance.version_id).values(*VERSION_TIMES).first()
     forget_days([instance.created_at, *(version.values() if version else ())])
+
+
+@receiver(post_save, sender=BlockedChannel, dispatch_uid="review.daycache.blocked_saved")
+@receiver(post_delete, sender=BlockedChannel, dispatch_uid="review.daycache.blocked_deleted")
+def on_blocked_channel_changed(sender: Any, instance: BlockedChannel, **kwargs: Any) -> None:
+    # Blocked channels count by created_at. processing.publishing creates them with
+    # bulk_create (no signal), always now: today is never cached.
+    forget_days([instance.created_at])
 
 
 @receiver(post_save, sender=Product, dispatch_uid="review.daycache.product_saved")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalog.access import require_permission
 from catalog.models import ImageVersion, MarketplaceProfile
+from processing.publishing import forecast
 from processing.thresholds import model_for
 from review.dashboard import DashboardForm, alerts, backlog, dashboard_kpis, versions_queued
 from review.forms import QueueFilterForm, RejectForm, ReprocessForm, reason_label
@@ -92,6 +93,7 @@ def _item_context(version: ImageVersion | None, filters: QueueFilterForm, **extr
             .first()
         )
         context["reasons"] = [{**r, "label": reason_label(r.get("code", ""))} for r in version.reasons or []]
+        context["forecast"] = forecast(version)
         context.setdefault("reject_form", RejectForm())
         context.setdefault(
             "reprocess_form",
@@ -156,6 +158,8 @@ def approve(request: HttpRequest, version_id: uuid.UUID) -> HttpResponse:
         version = do_approve(version_id, request.user)
     except StaleDecision as exc:
         return _stale(request, filters, exc)
+    except InvalidDecision as exc:
+        return _refused(request, filters, version_id, str(exc))
     return _after_decision(request, filters, f"Approved {_label(version)}.")
 
 
@@ -219,17 +223,24 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
             ids.append(uuid.UUID(value))
         except ValueError:
             continue
-    applied = stale = 0
+    applied = stale = refused = 0
     for version_id in ids:
         try:
             do_approve(version_id, request.user)
         except StaleDecision:
             stale += 1
+        except InvalidDecision:
+            refused += 1
         else:
             applied += 1
     summary = f"Approved {applied}."
     if stale:
         summary += f" {stale} could not be: already decided or held by another reviewer."
+    if refused:
+        summary += (
+            f" {refused} not approved: too small for the channels they must meet; "
+            "open each to reshoot or reject."
+        )
     if not _is_fragment(request):
         messages.success(request, summary)
         query = filters.querystring()

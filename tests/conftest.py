@@ -245,7 +245,9 @@ def rendering_version(product, make_version):
     product.save()
     from catalog.models import VersionStatus
 
-    version = make_version(product, status=VersionStatus.RENDERING)
+    # A photo big enough for every seeded profile's minimum (Walmart's 1500 × 1500 px):
+    # minimums are held against the photo, not the master (processing.publishing).
+    version = make_version(product, status=VersionStatus.RENDERING, photo=photo_bytes((2000, 1500)))
     version.master.save("m.png", ContentFile(master_png()))
     return version
 

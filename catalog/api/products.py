@@ -114,6 +114,10 @@ class ProductFilters(Schema):
     category: text(120) | None = None  # type: ignore[valid-type]
     status: VersionStatus | None = Field(None, description="Only products with a version in this status.")
     batch: UUID | None = Field(None, description="Only products with a photo from this upload batch.")
+    blocked: text(40) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="Only products with a published or failed version blocked on this channel, e.g. amazon.",
+    )
     updated_since: Timestamp | None = Field(None, description="Only products changed at or after this time.")
 
 

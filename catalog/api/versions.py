@@ -1,9 +1,10 @@
-"""/versions: a processed photo's status, score, reasons and renditions with public URLs."""
+"""/versions: a processed photo's status, score, reasons, renditions with public URLs and
+where it is published, channel by channel."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
@@ -15,7 +16,8 @@ from catalog import public_urls
 from catalog.api.errors import get_or_404
 from catalog.api.operations import operation
 from catalog.api.schemas import Page, PageParams, Sku, Timestamp, paginate
-from catalog.models import ImageVersion, Rendition, VersionStatus
+from catalog.channels import ChannelState, with_channel_states
+from catalog.models import BlockedChannel, ImageVersion, Rendition, VersionStatus
 
 router = Router(tags=["versions"])
 
@@ -45,6 +47,34 @@ class RenditionOut(Schema):
         return public_urls.public_url(rendition) if rendition.public_key else None
 
 
+class ChannelOut(Schema):
+    profile: str = Field(description="The marketplace profile's slug.")
+    channel: str
+    name: str = Field(description="The profile's name.")
+    required: bool = Field(description="Whether the version is published only when this profile passes.")
+    state: Literal["published", "blocked", "unpublished"] = Field(
+        description="published: a passing rendition of a published version; blocked: the version cannot "
+        "meet this profile (see reason); unpublished: neither yet."
+    )
+    reason: str = Field(description='Why it is blocked, e.g. "600 px, needs 1000 px"; empty otherwise.')
+
+    @staticmethod
+    def resolve_profile(state: ChannelState) -> str:
+        return state.profile.slug
+
+    @staticmethod
+    def resolve_channel(state: ChannelState) -> str:
+        return state.profile.channel
+
+    @staticmethod
+    def resolve_name(state: ChannelState) -> str:
+        return state.profile.name
+
+    @staticmethod
+    def resolve_required(state: ChannelState) -> bool:
+        return state.profile.required
+
+
 class VersionOut(Schema):
     id: UUID
     sku: str
@@ -62,6 +92,7 @@ class VersionOut(Schema):
     failed_at: datetime | None
     updated_at: datetime = Field(description="The latest of the timestamps above.")
     renditions: list[RenditionOut]
+    channels: list[ChannelOut] = Field(description="Every profile that applies to the photo, with its state.")
 
     @staticmethod
     def resolve_sku(version: ImageVersion) -> str:
@@ -70,6 +101,10 @@ class VersionOut(Schema):
     @staticmethod
     def resolve_renditions(version: ImageVersion) -> list[Rendition]:
         return list(version.renditions.all())
+
+    @staticmethod
+    def resolve_channels(version: ImageVersion) -> list[ChannelState]:
+        return version.channel_states  # set by with_channel_states
 
 
 class VersionPage(Page):
@@ -95,7 +130,8 @@ def versions() -> QuerySet[ImageVersion]:
                 queryset=Rendition.objects.select_related("profile").order_by(
                     "profile__channel", "profile__slug"
                 ),
-            )
+            ),
+            Prefetch("blocked_channels", queryset=BlockedChannel.objects.select_related("profile")),
         )
         .annotate(
             updated_at=Greatest(
@@ -119,7 +155,9 @@ def list_versions(
         rows = rows.filter(source__product__sku=filters.sku)
     if filters.batch:
         rows = rows.filter(source__batch_id=filters.batch)
-    return paginate(request, rows.order_by("updated_at", "id"), page)
+    result = paginate(request, rows.order_by("updated_at", "id"), page)
+    result["items"] = with_channel_states(result["items"])
+    return result
 
 
 @operation(
@@ -132,4 +170,4 @@ def list_versions(
     url_name="get_version",
 )
 def get_version(request: HttpRequest, version_id: UUID) -> ImageVersion:
-    return get_or_404(versions(), f"No version {version_id}.", pk=version_id)
+    return with_channel_states([get_or_404(versions(), f"No version {version_id}.", pk=version_id)])[0]

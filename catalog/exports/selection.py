@@ -11,11 +11,14 @@ are the same everywhere:
   profile for the main photo, the additional profile for the others (falling back to
   the main profile, whose rules are the stricter ones, for a second photo uploaded
   with the Main role), the swatch profile for swatches;
-- only renditions that passed their compliance checks.
+- only renditions that passed their compliance checks, and never for a profile the
+  version is blocked on (processing.publishing: a photo below the profile's minimum, or a
+  rendition that failed its checks), whose reason is given instead.
 
 Whatever is left out goes into `skipped` with a reason a merchandiser can act on.
-`select` costs three queries whatever the number of products (sources, versions,
-renditions, each by IN lists), so 1,000 products with 5 photos each stay fast.
+`select` costs four queries whatever the number of products (sources, versions,
+renditions, blocked channels, each by IN lists), so 1,000 products with 5 photos each
+stay fast.
 """
 
 from __future__ import annotations
@@ -28,7 +31,15 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from catalog.models import ImageVersion, Product, Rendition, SourceImage, SourceRole, VersionStatus
+from catalog.models import (
+    BlockedChannel,
+    ImageVersion,
+    Product,
+    Rendition,
+    SourceImage,
+    SourceRole,
+    VersionStatus,
+)
 from catalog.public_urls import public_url
 
 MAIN = "main"
@@ -172,6 +183,15 @@ def select(
         [v.pk for v in published.values()],
     ):
         renditions.setdefault((rendition.version_id, rendition.profile.slug), rendition)
+    blocked: dict[tuple[uuid.UUID, str], BlockedChannel] = {
+        (block.version_id, block.profile.slug): block
+        for block in _chunked(
+            lambda ids: BlockedChannel.objects.filter(
+                version_id__in=ids, profile__slug__in=slugs
+            ).select_related("profile"),
+            [v.pk for v in published.values()],
+        )
+    }
 
     by_product: dict[int, list[SourceImage]] = defaultdict(list)
     for source in sources:
@@ -200,10 +220,14 @@ def select(
                 continue
             version.source = source
             wanted = profiles_for[role]
-            rendition = next(
-                (renditions[(version.pk, slug)] for slug in wanted if (version.pk, slug) in renditions), None
+            usable = [(version.pk, slug) for slug in wanted if (version.pk, slug) not in blocked]
+            rendition = next((renditions[key] for key in usable if key in renditions), None)
+            block = next(
+                (blocked[(version.pk, slug)] for slug in wanted if (version.pk, slug) in blocked), None
             )
-            if rendition is None and role == SWATCH and not swatch_profile:
+            if rendition is None and block is not None:
+                reason = block.left_out_reason()
+            elif rendition is None and role == SWATCH and not swatch_profile:
                 reason = "swatch photos are not exported here (the channel has no swatch profile)"
             else:
                 reason = _rendition_problem(rendition, wanted[0])

@@ -5,8 +5,9 @@ transaction as the change itself, so they commit or roll back with it. After the
 the first attempt is queued on RQ; if that enqueue is lost (Redis down, process killed),
 delivery.deliver_due, called by the sweeper, sends it anyway.
 
-Payloads are thin (ids, states, times, links): receivers fetch the current state if they
-need more, and a late retry never carries stale detail.
+Payloads are thin (ids, states, times, links, and a settled version's state per channel):
+receivers fetch the current state if they need more, and a late retry never carries stale
+detail.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.channels import channel_states, settled_on_channels
 from catalog.models import ImageVersion, UploadBatch, VersionStatus
 from catalog.webhooks.models import Delivery, Endpoint, Event, EventType
 
@@ -60,6 +62,12 @@ def version_data(version: ImageVersion) -> dict[str, Any]:
         data["reasons"] = [reason.get("code") for reason in version.reasons if isinstance(reason, dict)]
     if version.status == VersionStatus.FAILED:
         data["error"] = version.error[:500]
+    if settled_on_channels(version):
+        # Where it is published and where it is blocked, and why (catalog.channels).
+        data["channels"] = [
+            {key: value for key, value in state.as_json().items() if key != "name"}
+            for state in channel_states(version)
+        ]
     return data
 
 

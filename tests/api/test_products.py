@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from catalog.models import ImageVersion, Product, VersionStatus
+from catalog.models import BlockedChannel, ImageVersion, MarketplaceProfile, Product, VersionStatus
 from tests.api.conftest import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +206,19 @@ def test_a_method_an_address_does_not_take_is_a_405_with_the_error_body(api_as, 
     error = assert_error(response, 405, "method_not_allowed")
     assert set(response["Allow"].split(", ")) == {"GET", "PATCH"}
     assert error["message"].startswith("DELETE is not allowed here")
+
+
+def test_the_list_filters_by_the_channel_a_product_is_blocked_on(api_as, reviewer, catalog, make_version):
+    version = make_version(
+        Product.objects.get(sku="SKU-2"), status=VersionStatus.PUBLISHED, published_at=datetime.now(UTC)
+    )
+    BlockedChannel.objects.create(
+        version=version,
+        profile=MarketplaceProfile.objects.get(slug="walmart"),
+        cause=BlockedChannel.Cause.SIZE,
+        reason="600 px, needs 1500 px",
+    )
+    client = api_as(reviewer)
+
+    assert skus(client.get("/api/v1/products", {"blocked": "walmart"})) == ["SKU-2"]
+    assert skus(client.get("/api/v1/products", {"blocked": "amazon"})) == []

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.conf import settings
 
-from catalog.models import ImageVersion, VersionStatus
+from catalog.models import BlockedChannel, ImageVersion, MarketplaceProfile, VersionStatus
 from tests.api.conftest import assert_error
 from tests.conftest import FLAGGED_REASONS
 
@@ -132,3 +132,32 @@ def test_the_version_list_pages_with_a_next_link(api_as, reviewer, history):
     second = client.get(first["next"]).json()
     assert [item["id"] for item in second["items"]] == [str(history["published"].pk)]
     assert second["next"] is None
+
+
+def test_a_version_carries_the_state_of_each_channel_with_the_reason_it_is_blocked(
+    api_as, reviewer, product, make_photo
+):
+    version = make_photo(product, 1, profiles=("shopify",), published_at=T0)
+    BlockedChannel.objects.create(
+        version=version,
+        profile=MarketplaceProfile.objects.get(slug="amazon-main"),
+        cause=BlockedChannel.Cause.SIZE,
+        reason="600 px, needs 1000 px",
+        shortfall_data={"side": "long", "have": 600, "need": 1000},
+    )
+
+    body = api_as(reviewer).get(f"/api/v1/versions/{version.pk}").json()
+    listed = api_as(reviewer).get("/api/v1/versions").json()["items"]
+
+    channels = {c["profile"]: c for c in body["channels"]}
+    assert channels["amazon-main"] == {
+        "profile": "amazon-main",
+        "channel": "amazon",
+        "name": "Amazon main image",
+        "required": False,
+        "state": "blocked",
+        "reason": "600 px, needs 1000 px",
+    }
+    assert (channels["shopify"]["state"], channels["shopify"]["reason"]) == ("published", "")
+    assert channels["walmart"]["state"] == "unpublished"
+    assert listed[0]["channels"] == body["channels"]

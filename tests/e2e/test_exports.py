@@ -8,7 +8,7 @@ import pytest
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, master_png
+from tests.conftest import PASSWORD, master_png, photo_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,8 @@ def published_catalog(rendering_version, make_version, small_profiles):
     from processing.publishing import render_version
 
     teapot = Product.objects.create(sku="TEA-002", title="Teapot", asin="B000TEST02")
-    second = make_version(teapot, status=VersionStatus.RENDERING)
+    # A photo big enough for every (quartered) profile's minimum.
+    second = make_version(teapot, status=VersionStatus.RENDERING, photo=photo_bytes((700, 900)))
     second.master.save("m.png", ContentFile(master_png((700, 900))))
     for version in (rendering_version, second):
         assert render_version(str(version.pk)) == "published"

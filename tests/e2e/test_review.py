@@ -107,6 +107,7 @@ def test_an_item_approved_from_the_keyboard_is_rendered_and_published_by_the_wor
     log_in, live_server, reviewer, make_flagged, small_profiles, live_worker
 ):
     version = make_flagged()
+    give_a_photo(version, (600, 480))  # big enough for every (quartered) profile's minimum
     version.master.save("m.png", ContentFile(master_png()))
     page = log_in(reviewer.username, PASSWORD)
     page.goto(f"{live_server.url}/review/item/")

@@ -66,23 +66,6 @@ def test_an_alternate_photo_gets_amazons_additional_slot_and_no_feed_crops(
     assert "shopify" in slugs
 
 
-def test_a_rendition_that_fails_a_required_check_keeps_the_version_from_publishing(
-    rendering_version, small_profiles
-):
-    walmart = MarketplaceProfile.objects.get(slug="walmart")
-    walmart.max_bytes = 2_000  # no JPEG of this canvas fits: the byte rule is an error for Walmart
-    walmart.save()
-
-    assert render_version(str(rendering_version.pk)) == "failed"
-
-    rendering_version.refresh_from_db()
-    assert rendering_version.status == VersionStatus.FAILED
-    assert "walmart" in rendering_version.error
-    failed = rendering_version.renditions.get(profile=walmart)
-    assert failed.compliance_passed is False
-    assert any(c["name"] == "max_bytes" and not c["passed"] for c in failed.compliance["checks"])
-
-
 def test_a_changed_profile_gets_a_new_rendition_beside_the_old_one(rendering_version, small_profiles):
     render_version(str(rendering_version.pk))
     shopify = MarketplaceProfile.objects.get(slug="shopify")

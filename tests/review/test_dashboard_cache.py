@@ -225,3 +225,27 @@ def test_a_version_saved_with_past_times_joins_its_days(history, prices, make_ve
     after = cached(*WHOLE, kpis.NO_FILTERS)
     assert after["scored"].intervention.flagged == before["scored"].intervention.flagged + 1
     assert after == live(*WHOLE, kpis.NO_FILTERS)
+
+
+def test_blocked_channels_count_the_same_from_cached_days_and_deleting_one_forgets_its_day(history, profiles):
+    first, _ = profiles
+    blocked = test_kpis.block(history["b"], first, at(hours=7))
+    warm = cached(*WHOLE, kpis.NO_FILTERS)["compliance"]
+    assert warm == kpis.first_pass_compliance(*WHOLE)
+    assert next(row for row in warm if row.profile == first.slug).blocked == 1
+
+    blocked.delete()
+
+    after = cached(*WHOLE, kpis.NO_FILTERS)["compliance"]
+    assert next(row for row in after if row.profile == first.slug).blocked == 0
+    assert after == kpis.first_pass_compliance(*WHOLE)
+
+
+def test_a_day_cached_before_blocked_channels_were_counted_still_adds_up(profiles):
+    first, _ = profiles
+    # Payloads written before this figure had [first attempts, passed] per profile.
+    figures = daycache.DayFigures(compliance={str(first.pk): [3, 2]})
+
+    (row,) = daycache._assemble([(at().date(), figures)]).compliance
+
+    assert (row.renditions_first_attempt, row.passed_first_attempt, row.blocked) == (3, 2, 0)

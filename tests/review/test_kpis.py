@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from catalog.models import (
+    BlockedChannel,
     ImageVersion,
     MarketplaceProfile,
     Product,
@@ -477,6 +478,30 @@ def test_first_pass_compliance_narrows_by_profile_and_brand(history, profiles):
 
 def test_first_pass_compliance_of_an_empty_range_is_empty(history):
     assert first_pass_compliance(*EMPTY) == []
+
+
+def block(version, profile, created_at) -> BlockedChannel:
+    return BlockedChannel.objects.create(
+        version=version, profile=profile, cause="size", reason="600 px, needs 1000 px", created_at=created_at
+    )
+
+
+def test_first_pass_compliance_counts_the_channels_blocked_in_the_range(history, profiles):
+    first, second = profiles
+    block(history["a"], first, at(60))
+    block(history["b"], first, at(120))
+    block(history["d"], second, at(hours=-1))  # before the day
+    third = MarketplaceProfile.objects.exclude(pk__in=[first.pk, second.pk]).order_by("slug").first()
+    block(history["c"], third, at(hours=2))  # never rendered: blocked for its size only
+
+    assert first_pass_compliance(*DAY) == [
+        ProfileCompliance(first.slug, 3, 2, 2 / 3, blocked=2),
+        ProfileCompliance(second.slug, 1, 1, 1.0, blocked=0),
+        ProfileCompliance(third.slug, 0, 0, None, blocked=1),
+    ]
+    assert first_pass_compliance(*DAY, Filters(profile=third.slug)) == [
+        ProfileCompliance(third.slug, 0, 0, None, blocked=1)
+    ]
 
 
 # --- throughput, scores, reasons --------------------------------------------

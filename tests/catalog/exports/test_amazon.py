@@ -9,12 +9,16 @@ import re
 import zipfile
 
 import pytest
+from django.core.files.base import ContentFile
 
 from catalog.exports.amazon import INVENTORY_COLUMNS
 from catalog.exports.models import Export
 from catalog.models import MarketplaceProfile, Product, Rendition, SourceRole
 from catalog.public_urls import IMMUTABLE_CACHE
+from processing.publishing import render_version
+from review.services import do_approve
 from tests.catalog.exports.helpers import fetch, read_file, rendition_bytes, run_now
+from tests.conftest import master_png, photo_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +188,21 @@ def test_a_rendition_missing_from_storage_is_left_out_not_fatal(amazon_product):
 
     assert "B0LAMP0001.PT02.jpg" not in archive.namelist()
     assert export.skipped[0]["reason"] == "the rendition's file is missing from storage (render it again)"
+
+
+def test_a_product_blocked_on_amazon_is_left_out_with_the_size_it_misses(
+    amazon_product, make_flagged, reviewer
+):
+    version = make_flagged(photo=photo_bytes((600, 400)))
+    version.master.save("m.png", ContentFile(master_png()))
+    do_approve(version.pk, reviewer)
+    assert render_version(str(version.pk)) == "published"
+    small = version.source.product
+
+    export, archive = export_zip({"products": [amazon_product.pk, small.pk]})
+
+    assert not any(name.startswith(small.sku.replace("-", "")) for name in archive.namelist())
+    (skipped,) = export.skipped
+    assert skipped["sku"] == small.sku
+    assert skipped["reason"] == "below Amazon's 1000 px (the photo has 600 px)"
+    assert "below Amazon's 1000 px" in archive.read("skipped.csv").decode()

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.exports.selection import ScopeError, products_in_scope, select
-from catalog.models import Product, SourceRole, UploadBatch, VersionStatus
+from catalog.models import BlockedChannel, MarketplaceProfile, Product, SourceRole, UploadBatch, VersionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -178,9 +178,9 @@ def test_the_query_count_does_not_grow_with_the_number_of_products(
         items.append(item)
     products = list(Product.objects.filter(sku__startswith="Q"))
 
-    with django_assert_num_queries(3):  # sources, versions, renditions
+    with django_assert_num_queries(4):  # sources, versions, renditions, blocked channels
         one = select(products[:1], **AMAZON)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         selection = select(products, **AMAZON)
         urls = [image.url for p in selection.products for image in p.images]
         [image.rendition.version.source.product.sku for p in selection.products for image in p.images]
@@ -241,3 +241,24 @@ def test_a_swatch_without_a_swatch_profile_is_left_out_saying_why(make_photo):
             "swatch photos are not exported here (the channel has no swatch profile)",
         )
     ]
+
+
+def test_a_blocked_channel_leaves_the_image_out_with_its_reason_even_beside_an_old_passing_rendition(
+    amazon_product,
+):
+    # Re-rendered under a raised minimum: the old rendition passed, the channel is now blocked.
+    main = amazon_product.source_images.get(position=1).versions.get()
+    BlockedChannel.objects.create(
+        version=main,
+        profile=MarketplaceProfile.objects.get(slug="amazon-main"),
+        cause=BlockedChannel.Cause.SIZE,
+        reason="600 px, needs 1000 px",
+        shortfall_data={"side": "long", "have": 600, "need": 1000},
+    )
+
+    amazon = select([amazon_product], **AMAZON)
+    shopify = select([amazon_product], **SHOPIFY)
+
+    assert [reason for _, _, reason in reasons(amazon)] == ["below Amazon's 1000 px (the photo has 600 px)"]
+    assert [i.role for i in amazon.products[0].images] == ["additional", "additional"]
+    assert shopify.skipped == [], "blocked on Amazon only"
