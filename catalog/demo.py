@@ -100,7 +100,7 @@ DEMO_PRODUCTS = [
                 "body": Finish((36, 48, 92), "grass.png", 0.3, grain=3),
                 "collar": Finish((70, 66, 60), "gravel.png", 0.15, grain=4),
                 "stripe": Finish((196, 64, 44), "gravel.png", 0.12, grain=4),
-                "sole": Finish((186, 160, 120), "gravel.png", 0.08, grain=4),
+                "sole": Finish((150, 96, 50), "gravel.png", 0.08, grain=4),
                 "laces": Finish((200, 200, 196), "gravel.png", 0.1),
             },
             seed=104,
