@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from catalog.access import require_permission
 from catalog.forms import BatchForm, UploadForm
-from catalog.intake.service import enqueue_archive, manifest_of, receive_file, store_manifest
+from catalog.intake.service import manifest_of, receive_archive, receive_file, store_manifest
 from catalog.models import ImageVersion, Priority, UploadBatch
 from catalog.polling import progress_fragment
 from catalog.uploads import UploadRefused, create_batch, do_upload_photos
@@ -94,7 +94,7 @@ def batch_files(request: HttpRequest, batch_id: str) -> JsonResponse:
             reason = f"The ZIP is larger than the {settings.LIGHTBOX_MAX_ARCHIVE_BYTES // 2**30} GB limit."
             batch.record_refusal(name, reason)
             return JsonResponse({"status": "refused", "file": name, "reason": reason}, status=413)
-        enqueue_archive(batch, upload)
+        receive_archive(batch, upload)
         return JsonResponse({"status": "accepted", "kind": "archive", "file": name}, status=202)
     if upload.size > settings.LIGHTBOX_MAX_UPLOAD_BYTES:
         reason = f"The file is larger than the {settings.LIGHTBOX_MAX_UPLOAD_BYTES // 2**20} MB limit."

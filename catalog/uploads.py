@@ -17,12 +17,12 @@ from django.db import IntegrityError, transaction
 from PIL import Image, UnidentifiedImageError
 
 from catalog.models import ImageVersion, Priority, Product, SourceImage, UploadBatch
+from lightbox import jobs
 
 logger = logging.getLogger(__name__)
 
 # MPO (multi-picture JPEG) opens through the JPEG plugin.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF")
-PROCESS_JOB = "processing.jobs.process_version"
 
 
 class UploadRefused(Exception):
@@ -67,22 +67,6 @@ def read_header(data: bytes) -> tuple[str, int, int]:
         raise UploadRefused(f"The image header is damaged ({exc}).") from None
 
 
-def enqueue_processing(version: ImageVersion) -> None:
-    """Queue the version's processing job after the surrounding transaction commits."""
-    import django_rq
-    from rq import Retry
-
-    queue = django_rq.get_queue(Priority(version.priority).queue_name)
-    # django-rq's on_db_commit mode defers this until the transaction commits.
-    queue.enqueue(
-        PROCESS_JOB,
-        str(version.id),
-        job_id=version.job_id,
-        retry=Retry(max=3, interval=[10, 60, 300]),
-        description=f"process {version.source.product.sku} v{version.number}",
-    )
-
-
 def create_batch(
     user: Any, *, priority: int = Priority.NORMAL, source: str = UploadBatch.Source.BROWSER, name: str = ""
 ) -> UploadBatch:
@@ -122,7 +106,7 @@ def add_photo(
             source.file.save("upload", ContentFile(data), save=False)
             source.save()
             version = ImageVersion.objects.create(source=source, priority=batch.priority)
-            enqueue_processing(version)
+            jobs.queue_processing(version)
     except IntegrityError:
         raise UploadRefused(f"This exact photo is already attached to {product.sku}.") from None
     return version

@@ -22,6 +22,7 @@ from django.core.files.base import ContentFile
 from PIL import Image, ImageOps
 
 from catalog.models import ImageVersion, InvalidTransition, SourceImage
+from lightbox import jobs
 from processing.model_cache import get_segmentation_model
 from processing.pipeline.backdrop import estimate_backdrop
 from processing.pipeline.compose import ComposedMaster, compose_master
@@ -259,9 +260,7 @@ def _route(version: ImageVersion, report: QualityReport) -> str:
     reasons = report.reasons_json()
     if report.passed:
         version.pass_quality_gate(report.score, reasons)
-        from processing.publishing import enqueue_rendering
-
-        enqueue_rendering(version)
+        jobs.queue_rendering(version)
         return "passed"
     version.flag(report.score, reasons)
     return "flagged"

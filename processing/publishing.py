@@ -29,7 +29,6 @@ from catalog.models import (
     ImageVersion,
     InvalidTransition,
     MarketplaceProfile,
-    Priority,
     Rendition,
     Shortfall,
 )
@@ -41,17 +40,6 @@ from processing.pipeline.spec import RenditionSpec
 from processing.profiles import requirements_for, spec_for
 
 logger = logging.getLogger("lightbox.jobs")
-RENDER_JOB = "processing.publishing.render_version"
-
-
-def enqueue_rendering(version: ImageVersion, *, priority: int | None = None) -> None:
-    import django_rq
-    from rq import Retry
-
-    queue = django_rq.get_queue(Priority(version.priority if priority is None else priority).queue_name)
-    queue.enqueue(
-        RENDER_JOB, str(version.pk), job_id=f"render-{version.pk}", retry=Retry(max=3, interval=[10, 60, 300])
-    )
 
 
 def applicable_profiles(version: ImageVersion) -> list[MarketplaceProfile]:

@@ -13,7 +13,8 @@ from typing import Any
 from django.db.models import F
 from django.utils import timezone
 
-from catalog.models import ImageVersion, MarketplaceProfile, Priority
+from catalog.models import ImageVersion, MarketplaceProfile
+from lightbox import jobs
 from processing.models import RerenderRun
 from processing.publishing import rerender_published
 
@@ -21,30 +22,25 @@ logger = logging.getLogger("lightbox.jobs")
 CHUNK = 25
 
 
-def _published(profile: MarketplaceProfile):
+def _published():
     return ImageVersion.objects.filter(status=ImageVersion.Status.PUBLISHED).order_by("pk")
 
 
 def start_rerender(profile: MarketplaceProfile, user: Any) -> RerenderRun:
-    import django_rq
-
     run = RerenderRun.objects.create(
-        profile=profile, revision=profile.revision, started_by=user, total=_published(profile).count()
+        profile=profile, revision=profile.revision, started_by=user, total=_published().count()
     )
-    queue = django_rq.get_queue(Priority.LOW.queue_name)
-    # django-rq's on_db_commit mode holds this until the admin's save commits.
-    queue.enqueue("processing.rerender.rerender_chunk", run.pk, None)
+    # Queued once the admin's save commits.
+    jobs.queue_rerender_chunk(run.pk, None)
     return run
 
 
 def rerender_chunk(run_id: int, after: str | None) -> str:
     """Re-render the next CHUNK published versions after `after`, then queue the rest."""
-    import django_rq
-
     run = RerenderRun.objects.select_related("profile").filter(pk=run_id).first()
     if run is None or run.finished_at:
         return "nothing to do"
-    versions = _published(run.profile).select_related("source__product")
+    versions = _published().select_related("source__product")
     if after:
         versions = versions.filter(pk__gt=after)
     chunk = list(versions[:CHUNK])
@@ -58,7 +54,5 @@ def rerender_chunk(run_id: int, after: str | None) -> str:
     if len(chunk) < CHUNK:
         RerenderRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
         return "finished"
-    django_rq.get_queue(Priority.LOW.queue_name).enqueue(
-        "processing.rerender.rerender_chunk", run.pk, str(chunk[-1].pk)
-    )
+    jobs.queue_rerender_chunk(run.pk, str(chunk[-1].pk))
     return "continued"

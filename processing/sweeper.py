@@ -19,6 +19,7 @@ from django.utils import timezone
 from catalog.batch_completion import finish_settled_batches
 from catalog.models import ImageVersion, InvalidTransition, VersionStatus
 from catalog.webhooks.delivery import deliver_due
+from lightbox import jobs
 
 logger = logging.getLogger("lightbox.sweeper")
 # A job in one of these states will still run; anything else (or no job) means lost.
@@ -51,8 +52,6 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
     import django_rq
 
     from catalog.exports.services import sweep_exports
-    from catalog.uploads import enqueue_processing
-    from processing.publishing import enqueue_rendering
 
     report = SweepReport()
     now = timezone.now()
@@ -64,7 +63,7 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
     ).select_related("source__product"):
         try:
             if version.requeue(error="the worker stopped before finishing; processing again"):
-                enqueue_processing(version)
+                jobs.queue_processing(version)
                 report.rescued_stale += 1
         except InvalidTransition:
             continue
@@ -78,14 +77,14 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
         .iterator(chunk_size=500)
     ):
         if not _job_alive(version.job_id, connection):
-            enqueue_processing(version)
+            jobs.queue_processing(version)
             report.requeued_lost += 1
 
     for version in ImageVersion.objects.filter(
         status=VersionStatus.RENDERING, scored_at__lt=now - timedelta(seconds=grace_seconds)
     ).iterator(chunk_size=500):
         if not _job_alive(f"render-{version.pk}", connection):
-            enqueue_rendering(version)
+            jobs.queue_rendering(version)
             report.rendering_resumed += 1
 
     report.batches_finished = finish_settled_batches()

@@ -22,8 +22,8 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import ImageVersion, InvalidTransition, ReviewDecision
-from catalog.uploads import enqueue_processing
-from processing.publishing import enqueue_rendering, forecast
+from lightbox import jobs
+from processing.publishing import forecast
 from processing.thresholds import model_choice_error
 
 REJECT_REASONS: tuple[tuple[str, str], ...] = (
@@ -203,7 +203,7 @@ def do_approve(version_id: Any, reviewer: Any) -> ImageVersion:
         ReviewDecision.Action.APPROVE,
         "approve",
         check=_publishable,
-        then=lambda v: transaction.on_commit(partial(enqueue_rendering, v)),
+        then=lambda v: transaction.on_commit(partial(jobs.queue_rendering, v)),
     )
 
 
@@ -278,7 +278,7 @@ def do_reprocess(version_id: Any, reviewer: Any, options: dict[str, Any]) -> Ima
             options=cleaned,
         )
         created.append(new)
-        transaction.on_commit(partial(enqueue_processing, new))
+        transaction.on_commit(partial(jobs.queue_processing, new))
 
     _decide(
         version_id,

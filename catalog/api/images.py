@@ -20,7 +20,7 @@ from catalog.api.errors import ApiError, get_or_404
 from catalog.api.operations import operation
 from catalog.api.products import VersionSummary
 from catalog.api.schemas import Sku
-from catalog.intake.url_import import enqueue_url_import
+from catalog.intake.url_import import start_url_import
 from catalog.models import Priority, Product, SourceRole, UploadBatch
 from catalog.outbound import FetchFailed, UnsafeURL
 from catalog.uploads import create_batch, do_upload_photos
@@ -115,7 +115,7 @@ def import_image(request: HttpRequest, sku: Path[Sku], payload: UrlImportIn) -> 
                 source=UploadBatch.Source.API,
                 name=f"{product.sku} from URL",
             )
-            job_id = enqueue_url_import(
+            job_id = start_url_import(
                 batch, payload.url, sku=product.sku, user=request.user, role=payload.role
             )
     except UnsafeURL as exc:

@@ -18,19 +18,13 @@ from django.utils import timezone
 from catalog.exports.models import Export, ExportKind, ExportStatus
 from catalog.exports.selection import ScopeError, products_in_scope
 from catalog.models import Product, UploadBatch
+from lightbox import jobs
 
-JOB = "catalog.exports.jobs.run_export"
-# Someone is usually watching the progress bar, so exports do not wait behind back-catalog work.
-QUEUE = "default"
 PERMISSION = "catalog.export_catalog"
 
 
 class ExportError(ValueError):
     """An export that cannot start; the message says why, for the person who asked."""
-
-
-def job_id(export_id: Any) -> str:
-    return f"export-{export_id}"
 
 
 def shopify_push_available() -> bool:
@@ -69,20 +63,8 @@ def start_export(kind: str, scope: dict[str, Any], scope_label: str, user: Any) 
     label = (scope_label or describe_scope(scope)).strip()[:200] or "products"
     with transaction.atomic():
         export = Export.objects.create(kind=kind, scope=scope, scope_label=label, created_by=user)
-        enqueue_export(export)
+        jobs.queue_export(export)
     return export
-
-
-def enqueue_export(export: Export) -> None:
-    """Queue the export's job; django-rq's on_db_commit mode holds it until the transaction commits."""
-    import django_rq
-
-    django_rq.get_queue(QUEUE).enqueue(
-        JOB,
-        str(export.pk),
-        job_id=job_id(export.pk),
-        description=f"{export.get_kind_display()}: {export.scope_label}"[:200],
-    )
 
 
 def describe_scope(scope: dict[str, Any]) -> str:
@@ -118,8 +100,8 @@ def sweep_exports(alive: Callable[[str], bool], *, grace_seconds: int = 30) -> i
     for export in Export.objects.filter(
         status=ExportStatus.QUEUED, created_at__lt=now - timedelta(seconds=grace_seconds)
     ).iterator(chunk_size=200):
-        if not alive(job_id(export.pk)):
-            enqueue_export(export)
+        if not alive(jobs.export_job_id(export.pk)):
+            jobs.queue_export(export)
             acted += 1
     stale_before = now - timedelta(seconds=settings.LIGHTBOX_STALE_AFTER_SECONDS)
     for export in Export.objects.filter(status=ExportStatus.RUNNING, started_at__lt=stale_before):

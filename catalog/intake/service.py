@@ -19,11 +19,11 @@ from django.db import IntegrityError, transaction
 
 from catalog.intake.archive import ArchiveRefused, SkippedMember, iter_archive
 from catalog.intake.naming import Manifest, ManifestRow, parse_manifest, placement_from_name
-from catalog.models import ImageVersion, Priority, Product, SourceRole, UploadBatch, sku_validator
+from catalog.models import ImageVersion, Product, SourceRole, UploadBatch, sku_validator
 from catalog.uploads import UploadRefused, add_photo
+from lightbox import jobs
 
 logger = logging.getLogger("lightbox.intake")
-IMPORT_JOB = "catalog.intake.service.import_archive"
 MAX_MANIFEST_BYTES = 5 * 1024 * 1024
 
 
@@ -112,13 +112,10 @@ def store_manifest(batch: UploadBatch, data: bytes) -> Manifest:
     return manifest
 
 
-def enqueue_archive(batch: UploadBatch, upload: Any) -> str:
+def receive_archive(batch: UploadBatch, upload: Any) -> str:
     """Keep the ZIP in storage and import it in the background (after commit)."""
-    import django_rq
-
     name = default_storage.save(f"archives/{batch.pk}.zip", upload)
-    queue = django_rq.get_queue(Priority(batch.priority).queue_name)
-    queue.enqueue(IMPORT_JOB, str(batch.pk), name, job_id=f"import-{batch.pk}-{PurePosixPath(name).stem}")
+    jobs.queue_archive_import(batch, name, stem=PurePosixPath(name).stem)
     return name
 
 

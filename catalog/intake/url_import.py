@@ -3,7 +3,7 @@ like a browser upload (catalog.uploads.add_photo: same header check, size limit,
 check, storage and queueing), so a URL is never a way around the upload rules.
 
 Fetching can take LIGHTBOX_URL_IMPORT_TIMEOUT seconds (20 by default), too long for a web
-request: `enqueue_url_import` checks the URL at once and fetches in an RQ job
+request: `start_url_import` checks the URL at once and fetches in an RQ job
 (`import_url_job`), which records a refusal on the batch with its reason, as ZIP imports do.
 """
 
@@ -17,12 +17,12 @@ from django.contrib.auth import get_user_model
 
 from catalog import outbound
 from catalog.intake.service import product_for
-from catalog.models import ImageVersion, Priority, Product, SourceRole, UploadBatch
+from catalog.models import ImageVersion, Product, SourceRole, UploadBatch
 from catalog.outbound import FetchFailed, UnsafeURL
 from catalog.uploads import UploadRefused, add_photo, create_batch
+from lightbox import jobs
 
 logger = logging.getLogger("lightbox.intake")
-IMPORT_URL_JOB = "catalog.intake.url_import.import_url_job"
 # What a URL import can fail with; every one carries a message for the merchandiser.
 IMPORT_ERRORS = (UnsafeURL, FetchFailed, UploadRefused)
 
@@ -71,7 +71,7 @@ def _for_log(url: str) -> str:
     return url.split("?", 1)[0][:300]
 
 
-def enqueue_url_import(
+def start_url_import(
     batch: UploadBatch, url: str, *, sku: str, user: Any = None, role: str = "", close: bool = True
 ) -> str:
     """Check `url` now (UnsafeURL / FetchFailed for the caller to show at once) and import
@@ -83,24 +83,11 @@ def enqueue_url_import(
     ZIP per batch); enqueueing several URLs into one batch, pass close=False and close it
     once they are all done.
     """
-    import django_rq
-
     outbound.check_url(url)
-    queue = django_rq.get_queue(Priority(batch.priority).queue_name)
     digest = hashlib.sha256(f"{sku}\n{url}".encode()).hexdigest()[:16]
-    job_id = f"url-import-{batch.pk}-{digest}"
-    queue.enqueue(
-        IMPORT_URL_JOB,
-        str(batch.pk),
-        url,
-        sku,
-        getattr(user, "pk", None),
-        role,
-        close,
-        job_id=job_id,
-        description=f"import {sku} from {url[:200]}",
+    return jobs.queue_url_import(
+        batch, url, sku=sku, user_id=getattr(user, "pk", None), role=role, close=close, digest=digest
     )
-    return job_id
 
 
 def import_url_job(

@@ -40,7 +40,6 @@ from catalog.webhooks.signing import signature_header
 
 logger = logging.getLogger("lightbox.webhooks")
 
-DELIVER_JOB = "catalog.webhooks.delivery.deliver_webhook"
 USER_AGENT = "Lightbox-Webhooks/1.0"
 # Standard Webhooks' example schedule: the wait after attempt 1, 2, … (10 attempts over ~75 h).
 RETRY_DELAYS: tuple[timedelta, ...] = (
@@ -281,9 +280,9 @@ def record(claim: Claim, outcome: Outcome, now: datetime, *, manual: bool = Fals
 
 
 def _schedule_retry(delivery_id: Any, attempt: int, at: datetime) -> None:
-    from catalog.webhooks.events import enqueue_deliveries
+    from catalog.webhooks.events import queue_deliveries
 
-    enqueue_deliveries([str(delivery_id)], attempt=attempt, at=at)
+    queue_deliveries([str(delivery_id)], attempt=attempt, at=at)
 
 
 def _count_failure(endpoint: Endpoint, now: datetime) -> None:

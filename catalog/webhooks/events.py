@@ -24,6 +24,7 @@ from django.utils import timezone
 from catalog.channels import channel_states, settled_on_channels
 from catalog.models import ImageVersion, UploadBatch, VersionStatus
 from catalog.webhooks.models import Delivery, Endpoint, Event, EventType
+from lightbox import jobs
 
 logger = logging.getLogger("lightbox.webhooks")
 
@@ -125,27 +126,18 @@ def record_event(event_type: str, data: dict[str, Any], endpoints: list[Endpoint
             for endpoint in endpoints
         )
     ids = [str(delivery.pk) for delivery in deliveries]
-    transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
+    transaction.on_commit(lambda: queue_deliveries(ids), robust=True)
     return event
 
 
-def enqueue_deliveries(delivery_ids: list[str], *, attempt: int = 1, at: datetime | None = None) -> None:
+def queue_deliveries(delivery_ids: list[str], *, attempt: int = 1, at: datetime | None = None) -> None:
     """Queue attempt number `attempt` of each delivery on RQ (at a time, if given). A lost
     job costs only latency: the sweeper's deliver_due sends whatever is due."""
-    import django_rq
     from redis.exceptions import RedisError
 
-    from catalog.webhooks.delivery import DELIVER_JOB
-
-    # Called after the commit already: enqueue now, whatever django-rq's commit mode.
-    queue = django_rq.get_queue("default", commit_mode="auto")
     try:
         for delivery_id in delivery_ids:
-            job_id = f"webhook-{delivery_id}-{attempt}"
-            if at is None:
-                queue.enqueue(DELIVER_JOB, delivery_id, job_id=job_id, description=f"webhook {job_id}")
-            else:
-                queue.enqueue_at(at, DELIVER_JOB, delivery_id, job_id=job_id, description=f"webhook {job_id}")
+            jobs.queue_webhook_delivery(delivery_id, attempt=attempt, at=at)
     except RedisError:
         logger.warning("webhooks: Redis unavailable, the sweeper will send %d deliveries", len(delivery_ids))
 

@@ -7,7 +7,6 @@ import django_rq
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog.intake.url_import import IMPORT_URL_JOB
 from catalog.models import ImageVersion, SourceImage, UploadBatch
 from tests.api.conftest import ApiClient, assert_error
 from tests.catalog.http_server import LocalServer, send
@@ -138,7 +137,7 @@ def test_an_import_by_url_is_accepted_and_a_burst_worker_brings_the_photo_in(
     assert body["batch_url"] == f"http://testserver/api/v1/batches/{batch.pk}"
     queue = django_rq.get_queue("default")
     assert queue.job_ids == [body["job_id"]]
-    assert queue.fetch_job(body["job_id"]).func_name == IMPORT_URL_JOB
+    assert queue.fetch_job(body["job_id"]).func_name == "catalog.intake.url_import.import_url_job"
 
     LightboxWorker([queue], connection=queue.connection).work(burst=True, max_jobs=1, with_scheduler=False)
 

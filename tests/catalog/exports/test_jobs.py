@@ -13,8 +13,9 @@ from django.utils import timezone
 from catalog.exports import jobs
 from catalog.exports.jobs import run_export
 from catalog.exports.models import Export
-from catalog.exports.services import ExportError, job_id, start_export
+from catalog.exports.services import ExportError, start_export
 from catalog.models import Product, SourceRole, VersionStatus
+from lightbox.jobs import export_job_id
 from processing.sweeper import sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,7 +48,7 @@ def job_in_redis(export: Export):
     from rq.serializers import JSONSerializer
 
     return Job.fetch(
-        job_id(export.pk), connection=django_rq.get_connection("default"), serializer=JSONSerializer
+        export_job_id(export.pk), connection=django_rq.get_connection("default"), serializer=JSONSerializer
     )
 
 

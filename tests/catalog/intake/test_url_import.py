@@ -9,7 +9,7 @@ import hashlib
 import django_rq
 import pytest
 
-from catalog.intake.url_import import IMPORT_URL_JOB, enqueue_url_import, import_from_url, import_url_job
+from catalog.intake.url_import import import_from_url, import_url_job, start_url_import
 from catalog.models import ImageVersion, Product, SourceImage, UploadBatch
 from catalog.outbound import FetchFailed, UnsafeURL
 from catalog.uploads import UploadRefused, create_batch
@@ -128,7 +128,7 @@ def test_enqueueing_refuses_an_internal_url_at_once(merchandiser, redis_conn, gu
     batch = create_batch(merchandiser)
 
     with pytest.raises(UnsafeURL, match="10.0.0.1"):
-        enqueue_url_import(batch, "http://10.0.0.1/photo.png", sku="MUG-9", user=merchandiser)
+        start_url_import(batch, "http://10.0.0.1/photo.png", sku="MUG-9", user=merchandiser)
 
     assert django_rq.get_queue("default").jobs == []
     assert [a for a in guard_sockets.attempts if a[1] != 6379] == []  # Redis aside, nothing
@@ -139,12 +139,12 @@ def test_a_queued_url_import_is_run_by_a_burst_worker_into_a_new_product(merchan
     from processing.worker import LightboxWorker
 
     batch = create_batch(merchandiser)
-    job_id = enqueue_url_import(
+    job_id = start_url_import(
         batch, server.url("/media/mug-front.png"), sku="URL-MUG-1", user=merchandiser, role="alternate"
     )
     queue = django_rq.get_queue("default")
     assert queue.job_ids == [job_id]
-    assert queue.fetch_job(job_id).func_name == IMPORT_URL_JOB
+    assert queue.fetch_job(job_id).func_name == "catalog.intake.url_import.import_url_job"
 
     LightboxWorker([queue], connection=queue.connection).work(burst=True, max_jobs=1, with_scheduler=False)
 
