@@ -312,10 +312,17 @@ class VersionStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class MaskSource(models.TextChoices):
+    MODEL = "model", "Model"
+    MODEL_FIX = "model_fix", "Model + one-click fix"
+    HAND = "hand", "Touched up by hand"
+
+
 class ImageVersion(models.Model):
     """One run of the pipeline over a source image, with its decision and timings."""
 
     Status = VersionStatus
+    MaskSource = MaskSource
 
     # Named groups of states, reused by guards, the sweeper and the dashboard.
     ACTIVE_STATES: ClassVar[tuple[str, ...]] = (Status.QUEUED, Status.PROCESSING, Status.RENDERING)
@@ -387,6 +394,18 @@ class ImageVersion(models.Model):
 
     mask = models.FileField(upload_to="masks/", blank=True, max_length=255)
     master = models.FileField(upload_to="masters/", blank=True, max_length=255)
+    # A reviewer's correction (review.mask_edit): the mask at the photo's full upright size,
+    # which processing uses instead of segmenting (processing.jobs.run_pipeline).
+    mask_source = models.CharField(max_length=16, choices=MaskSource.choices, default=MaskSource.MODEL)
+    hand_mask = models.FileField(upload_to="hand_masks/", blank=True, max_length=255)
+    mask_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who corrected the mask by hand or with a fix.",
+    )
 
     class Meta:
         ordering = ["-queued_at"]
@@ -424,6 +443,11 @@ class ImageVersion(models.Model):
                 condition=Q(priority__in=Priority.values),
                 name="catalog_imageversion_priority_valid",
                 violation_error_message="Unknown priority.",
+            ),
+            models.CheckConstraint(
+                condition=Q(mask_source__in=MaskSource.values),
+                name="catalog_imageversion_mask_source_valid",
+                violation_error_message="Unknown mask source.",
             ),
         ]
         indexes = [
@@ -968,6 +992,7 @@ class ReviewAction(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
     REPROCESS = "reprocess", "Reprocess"
+    CORRECT = "correct", "Correct the mask"
 
 
 class ReviewDecision(models.Model):
@@ -982,6 +1007,9 @@ class ReviewDecision(models.Model):
     note = models.TextField(blank=True)
     options = models.JSONField(default=dict, blank=True)
     decided_at = models.DateTimeField(default=timezone.now)
+    seconds_open = models.FloatField(
+        null=True, blank=True, help_text="From the reviewer's claim (page open) to the decision."
+    )
 
     class Meta:
         ordering = ["-decided_at"]

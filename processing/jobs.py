@@ -163,20 +163,25 @@ def run_pipeline(
     options: dict,
     clock: StageClock,
     model_name: str | None = None,
+    hand_mask: Image.Image | None = None,
 ) -> PipelineResult:
     """All pure stages over one photo's bytes. Raises BadImage for bad input.
 
     The model is the reviewer's choice (options["model"]), else `model_name` (the
     category's), else the configured one; a doubtful cut-out is tried again with the
-    cascade model unless the reviewer chose."""
+    cascade model unless the reviewer chose. A `hand_mask` (a reviewer's correction at
+    the photo's full upright size) replaces segmentation altogether."""
     with clock.stage("ingest"):
         ingested = ingest(data, IngestLimits(working_long_side=settings.LIGHTBOX_WORKING_LONG_SIDE))
         ingested = crop_ingested(ingested, options.get("crop"))
     rgb = ingested.image.convert("RGB")
     model = None
     cascade = None
+    if hand_mask is not None:
+        mask = hand_mask.convert("L").resize(rgb.size, Image.Resampling.BILINEAR)
+        second, second_kind = None, "hand"
     # A studio cut-out that already has real transparency keeps it: re-segmenting only loses edges.
-    if ingested.has_alpha and options.get("keep_alpha", True):
+    elif ingested.has_alpha and options.get("keep_alpha", True):
         mask = ingested.image.getchannel("A")
         second, second_kind = None, "none"
     else:
@@ -258,7 +263,8 @@ def _persist(version: ImageVersion, result: PipelineResult, clock: StageClock) -
 
 def _route(version: ImageVersion, report: QualityReport) -> str:
     reasons = report.reasons_json()
-    if report.passed:
+    # A reviewer's mask correction is their approval: it renders whatever the score says.
+    if report.passed or version.hand_mask:
         version.pass_quality_gate(report.score, reasons)
         jobs.queue_rendering(version)
         return "passed"
@@ -273,6 +279,15 @@ def _thresholds(version: ImageVersion) -> Thresholds:
     if isinstance(pass_score, int) and not isinstance(pass_score, bool) and 0 <= pass_score <= 100:
         thresholds = replace(thresholds, pass_score=pass_score)
     return thresholds
+
+
+def _hand_mask(version: ImageVersion) -> Image.Image | None:
+    if not version.hand_mask:
+        return None
+    with version.hand_mask.open("rb") as fh, Image.open(fh) as image:
+        # Full size: a 24 MP mask is within Pillow's bomb limit, and review checked its size.
+        image.load()
+        return image.convert("L")
 
 
 def process_version(version_id: str) -> str:
@@ -297,6 +312,7 @@ def process_version(version_id: str) -> str:
             options=version.options,
             clock=clock,
             model_name=model_for(version.source.product.category),
+            hand_mask=_hand_mask(version),
         )
         _persist(version, result, clock)
         outcome = _route(version, result.report)

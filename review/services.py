@@ -147,6 +147,14 @@ def _lock_for_decision(version_id: Any, reviewer: Any) -> ImageVersion:
     return version
 
 
+def _seconds_since_claim(version: ImageVersion, reviewer: Any) -> float | None:
+    """Page open to decision: the reviewer's claim is taken when the item is shown."""
+    if version.claimed_by_id != reviewer.pk or version.claim_expires_at is None:
+        return None
+    opened = version.claim_expires_at - claim_ttl()
+    return round(max(0.0, (timezone.now() - opened).total_seconds()), 1)
+
+
 def _decide(
     version_id: Any,
     reviewer: Any,
@@ -172,6 +180,7 @@ def _decide(
                 raise StaleDecision(str(exc).capitalize() + ".") from None
             if not changed:
                 raise StaleDecision("This item was already decided.")
+            seconds_open = _seconds_since_claim(version, reviewer)
             ImageVersion.objects.filter(pk=version.pk).update(claimed_by=None, claim_expires_at=None)
             version.claimed_by, version.claim_expires_at = None, None
             ReviewDecision.objects.create(
@@ -182,6 +191,7 @@ def _decide(
                 note=note,
                 options=options or {},
                 decided_at=version.reviewed_at,
+                seconds_open=seconds_open,
             )
             if then is not None:
                 then(version)
