@@ -147,6 +147,19 @@ def test_the_save_view_answers_like_the_other_decisions(client, flagged, reviewe
     assert stale.status_code == 409
 
 
+def test_the_decision_page_carries_the_editor_with_the_fixes_the_reasons_call_for(client, flagged, reviewer):
+    client.force_login(reviewer)
+
+    page = client.get(reverse("review:decide")).content.decode()
+
+    assert 'data-testid="mask-editor"' in page
+    assert 'data-full-w="640" data-full-h="480"' in page
+    assert "js/mask_editor.js" in page
+    fragment = client.get(reverse("review:decide"), **HX).content.decode()
+    assert 'data-testid="mask-editor"' in fragment
+    assert 'data-testid="tool-grow"' in fragment
+
+
 def test_a_fix_fills_the_holes_of_the_posted_mask(client, flagged, reviewer):
     client.force_login(reviewer)
     holed = Image.open(io.BytesIO(mask_png())).copy()
