@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from catalog.channels import blocked_on, channel_choices
 from catalog.models import ImageVersion, Product, SourceImage, UploadBatch
+from catalog.reshoot import awaiting_reshoot
 
 
 class ProductFilter(forms.Form):
@@ -16,6 +17,7 @@ class ProductFilter(forms.Form):
     category = forms.CharField(required=False, max_length=120)
     batch = forms.UUIDField(required=False)
     blocked = forms.CharField(required=False, max_length=40, label="Blocked on channel")
+    reshoot = forms.BooleanField(required=False, label="To reshoot")
 
     def apply(self, products: QuerySet[Product]) -> QuerySet[Product]:
         data = self.cleaned_data
@@ -36,6 +38,8 @@ class ProductFilter(forms.Form):
             )
         if data["blocked"]:
             products = products.filter(blocked_on(data["blocked"]))
+        if data["reshoot"]:
+            products = products.filter(awaiting_reshoot())
         return products
 
     def choices(self) -> dict:

@@ -32,6 +32,8 @@ REJECT_REASONS: tuple[tuple[str, str], ...] = (
     ("poor_photo", "Poor photo (blur, exposure, framing)"),
     ("duplicate", "Duplicate of another photo"),
     ("other", "Other (say why in the note)"),
+    # Puts the product on the merchandisers' reshoot list (catalog.reshoot).
+    ("reshoot", "Reshoot: the photo itself is unusable"),
 )
 REJECT_REASON_CODES = frozenset(code for code, _ in REJECT_REASONS)
 
