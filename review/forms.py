@@ -140,6 +140,7 @@ class ReprocessForm(forms.Form):
     pass_score = forms.IntegerField(required=False, min_value=0, max_value=100, label="Pass score")
     # Not required: a post without it keeps the default model (the category's).
     model = forms.ChoiceField(required=False, widget=forms.RadioSelect, label="Model")
+    use_model = forms.BooleanField(required=False, label="Cut out again with the model (drop the hand mask)")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -161,4 +162,5 @@ class ReprocessForm(forms.Form):
             "crop": crop if crop[0] is not None else None,
             "pass_score": data["pass_score"],
             "model": data["model"] or None,
+            "use_model": data["use_model"],
         }

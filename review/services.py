@@ -266,7 +266,17 @@ def clean_reprocess_options(options: dict[str, Any], width: int, height: int) ->
         if error := model_choice_error(str(model)):
             raise InvalidDecision(error)
         cleaned["model"] = str(model)
+    if options.get("use_model"):  # a hand-fixed version: cut out by the model again
+        cleaned["use_model"] = True
     return cleaned
+
+
+def _kept_hand_mask(old: ImageVersion, cleaned: dict[str, Any]) -> dict[str, Any]:
+    """A reprocess of a hand-fixed version keeps the reviewer's mask, unless asked for the model
+    (or a crop: the full-size hand mask does not fit a cropped photo)."""
+    if not old.hand_mask or cleaned.get("use_model") or cleaned.get("crop"):
+        return {}
+    return {"hand_mask": old.hand_mask.name, "mask_source": old.mask_source, "mask_by_id": old.mask_by_id}
 
 
 def do_reprocess(version_id: Any, reviewer: Any, options: dict[str, Any]) -> ImageVersion:
@@ -288,6 +298,7 @@ def do_reprocess(version_id: Any, reviewer: Any, options: dict[str, Any]) -> Ima
             number=(latest or old.number) + 1,
             priority=old.priority,
             options=cleaned,
+            **_kept_hand_mask(old, cleaned),
         )
         created.append(new)
         transaction.on_commit(partial(jobs.queue_processing, new))

@@ -236,3 +236,50 @@ def test_the_mask_size_expected_is_the_upright_one(make_flagged):
 
 def test_photo_bytes_helper_is_unrotated(make_flagged):
     assert upright_size(make_flagged(photo=photo_bytes((64, 48))).source) == (64, 48)
+
+
+def _hand_fixed_flagged(flagged, reviewer):
+    ImageVersion.objects.filter(pk=flagged.pk).update(
+        hand_mask="hand_masks/earlier.png", mask_source=ImageVersion.MaskSource.HAND, mask_by=reviewer
+    )
+    return flagged
+
+
+def test_reprocessing_a_hand_fixed_version_keeps_the_hand_mask(flagged, reviewer, redis_conn):
+    from review.services import do_reprocess
+
+    _hand_fixed_flagged(flagged, reviewer)
+
+    new = do_reprocess(flagged.pk, reviewer, {"shadow": True})
+
+    assert (new.hand_mask.name, new.mask_source, new.mask_by) == (
+        "hand_masks/earlier.png",
+        ImageVersion.MaskSource.HAND,
+        reviewer,
+    )
+
+
+def test_reprocessing_a_hand_fixed_version_with_the_model_asked_for_drops_the_hand_mask(
+    flagged, reviewer, redis_conn
+):
+    from review.services import do_reprocess
+
+    _hand_fixed_flagged(flagged, reviewer)
+
+    new = do_reprocess(flagged.pk, reviewer, {"use_model": True})
+
+    assert (new.hand_mask.name, new.mask_source) == ("", ImageVersion.MaskSource.MODEL)
+
+
+def test_the_product_history_shows_who_fixed_the_mask_and_the_time_on_the_item(
+    client, flagged, reviewer, redis_conn
+):
+    claim_next(reviewer)
+    new = do_correct_mask(flagged.pk, reviewer, mask_png())
+    client.force_login(reviewer)
+
+    page = client.get(reverse("catalog:product_detail", args=[new.source.product.sku])).content.decode()
+
+    assert f"Mask: touched up by hand by {reviewer}" in page
+    assert "Correct the mask by rita-reviewer" in page
+    assert " s on the item)" in page
