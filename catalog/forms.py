@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from catalog.intake.service import product_for
 from catalog.models import Priority, Product, SourceImage, sku_validator
 
 
@@ -34,10 +35,7 @@ class UploadForm(forms.Form):
         return cleaned
 
     def product(self) -> Product:
-        product, _ = Product.objects.get_or_create(
-            sku=self.cleaned_data["sku"], defaults={"title": self.cleaned_data["title"]}
-        )
-        return product
+        return product_for(self.cleaned_data["sku"], title=self.cleaned_data["title"])
 
 
 class BatchForm(forms.Form):

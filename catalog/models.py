@@ -21,8 +21,8 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from catalog.signals import batch_completed, version_status_changed
+from catalog.sku import SKU_PATTERN
 
-SKU_PATTERN = r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z"  # \Z: "$" would let a trailing newline in
 sku_validator = RegexValidator(
     SKU_PATTERN,
     "A SKU is 1–64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",

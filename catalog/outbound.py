@@ -21,6 +21,7 @@ from catalog.safe_http import (
     Response,
     Target,
     UnsafeURL,
+    retry_after,
 )
 from catalog.safe_http import check_url as _check_url
 from catalog.safe_http import fetch_image as _fetch_image
@@ -36,6 +37,7 @@ __all__ = [
     "check_url",
     "fetch_image",
     "request",
+    "retry_after",
 ]
 
 

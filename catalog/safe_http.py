@@ -17,9 +17,11 @@ Stdlib only, no Django: catalog/outbound.py passes the settings in.
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import io
 import ipaddress
+import math
 import mimetypes
 import re
 import socket
@@ -27,6 +29,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
@@ -662,3 +665,25 @@ def _filename(opened: _Open, content_type: str) -> str:
         guessed = mimetypes.guess_extension(content_type) or ""
         name = f"{name or 'image'}{guessed}"
     return name
+
+
+def retry_after(value: str | None, *, now: datetime | None = None) -> timedelta | None:
+    """A Retry-After header's wait: seconds ("120", or "2.0" as Shopify writes it) or an
+    HTTP date (taken as UTC when it names no zone); never negative. None when the header is
+    absent or unreadable, so the caller falls back to its own schedule."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(when - (now or datetime.now(UTC)), timedelta(0))
+    if not math.isfinite(seconds):
+        return None
+    return timedelta(seconds=max(seconds, 0.0))

@@ -16,7 +16,7 @@ from catalog.forms import BatchForm, UploadForm
 from catalog.intake.service import manifest_of, receive_archive, receive_file, store_manifest
 from catalog.models import ImageVersion, Priority, UploadBatch
 from catalog.polling import progress_fragment
-from catalog.uploads import UploadRefused, create_batch, do_upload_photos
+from catalog.uploads import UploadRefused, create_batch, do_upload_photos, too_large
 
 SETTLED_STATES = (*ImageVersion.TERMINAL_STATES, *ImageVersion.REVIEWABLE_STATES)
 
@@ -97,7 +97,7 @@ def batch_files(request: HttpRequest, batch_id: str) -> JsonResponse:
         receive_archive(batch, upload)
         return JsonResponse({"status": "accepted", "kind": "archive", "file": name}, status=202)
     if upload.size > settings.LIGHTBOX_MAX_UPLOAD_BYTES:
-        reason = f"The file is larger than the {settings.LIGHTBOX_MAX_UPLOAD_BYTES // 2**20} MB limit."
+        reason = too_large()
         batch.record_refusal(name, reason)
         return JsonResponse({"status": "refused", "file": name, "reason": reason}, status=422)
     data = upload.read()

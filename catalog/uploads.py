@@ -47,13 +47,17 @@ def _register_heif() -> None:
 _register_heif()
 
 
+def too_large() -> str:
+    """Why a photo over LIGHTBOX_MAX_UPLOAD_BYTES is refused, wherever it came in."""
+    return f"The file is larger than the {settings.LIGHTBOX_MAX_UPLOAD_BYTES // 2**20} MB limit."
+
+
 def read_header(data: bytes) -> tuple[str, int, int]:
     """(format, width, height) from the bytes, or UploadRefused with the reason."""
     if not data:
         raise UploadRefused("The file is empty.")
     if len(data) > settings.LIGHTBOX_MAX_UPLOAD_BYTES:
-        limit = settings.LIGHTBOX_MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise UploadRefused(f"The file is larger than the {limit} MB limit.")
+        raise UploadRefused(too_large())
     import io
 
     try:

@@ -3,8 +3,6 @@ the category's overrides) and the segmentation model its photos go through."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from django.conf import settings
 
 from processing.models import CategoryThresholds
@@ -26,10 +24,6 @@ def thresholds_for(category: str) -> Thresholds:
         )
         values.update(override or {})
     return Thresholds.from_dict(values)
-
-
-def default_thresholds() -> dict:
-    return asdict(Thresholds.from_dict(dict(settings.LIGHTBOX_QUALITY_THRESHOLDS)))
 
 
 def model_for(category: str) -> str:

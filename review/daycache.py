@@ -31,6 +31,7 @@ from django.db.models.functions import Least, TruncDate
 from django.utils import timezone
 
 from catalog.models import MarketplaceProfile, Rendition, ReviewAction, ReviewDecision
+from catalog.reasons import count_reason_codes
 from review import kpis
 from review.models import DashboardDay
 
@@ -202,20 +203,7 @@ def _reasons_per_day(scored: Any) -> list[tuple[date, str, int]]:
         .order_by()
         .values("day", "reasons")
     )
-    inner_sql, params = flagged.query.sql_with_params()
-    # As in kpis.flag_reasons_ranked: the ORM's query unnested in SQL, a code once per version.
-    sql = (
-        "SELECT v.day, r.code, COUNT(*) AS n "  # noqa: S608
-        f"FROM ({inner_sql}) AS v "
-        "CROSS JOIN LATERAL (SELECT DISTINCT e.elem ->> 'code' AS code FROM jsonb_array_elements("
-        "  CASE WHEN jsonb_typeof(v.reasons) = 'array' THEN v.reasons ELSE '[]'::jsonb END"
-        ") AS e(elem)) AS r "
-        "WHERE r.code IS NOT NULL "
-        "GROUP BY 1, 2"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return count_reason_codes(flagged, "day")
 
 
 def _compliance_per_day(start: datetime, end: datetime, filters: kpis.Filters) -> Any:

@@ -53,6 +53,7 @@ from catalog.models import (
     ReviewDecision,
     VersionStatus,
 )
+from catalog.reasons import count_reason_codes
 
 # A version "went to a person" when it reached FLAGGED: it is there now, or a reviewer
 # moved it on (rejected, superseded, or approved), which stamps reviewed_at. Only FLAGGED
@@ -674,19 +675,4 @@ def flag_reasons_ranked(
         .order_by()
         .values("reasons")
     )
-    inner_sql, params = flagged.query.sql_with_params()
-    # Django has no derived tables: the versions query is compiled by the ORM (its values
-    # are parameters) and unnested here. DISTINCT inside each row's few reasons counts a
-    # repeated code once without sorting the whole range's codes.
-    sql = (
-        "SELECT r.code, COUNT(*) AS n "  # noqa: S608
-        f"FROM ({inner_sql}) AS v "
-        "CROSS JOIN LATERAL (SELECT DISTINCT e.elem ->> 'code' AS code FROM jsonb_array_elements("
-        "  CASE WHEN jsonb_typeof(v.reasons) = 'array' THEN v.reasons ELSE '[]'::jsonb END"
-        ") AS e(elem)) AS r "
-        "WHERE r.code IS NOT NULL "
-        "GROUP BY 1 ORDER BY 2 DESC, 1"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(code, count) for code, count in cursor.fetchall()]
+    return [(code, count) for code, count in count_reason_codes(flagged)]

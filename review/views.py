@@ -4,7 +4,6 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalog.access import require_permission
 from catalog.models import ImageVersion, MarketplaceProfile
+from catalog.reasons import count_reason_codes
 from processing.publishing import forecast
 from processing.thresholds import model_for
 from review.dashboard import DashboardForm, alerts, backlog, dashboard_kpis, versions_queued
@@ -42,21 +42,9 @@ def _filters(request: HttpRequest) -> QueueFilterForm:
 
 def reason_counts(filters: Q) -> list[dict[str, Any]]:
     """How many queued versions list each reason code, most common first (one jsonb pass)."""
-    queued = reviewable().filter(filters).order_by().values("reasons")
-    sql, params = queued.query.sql_with_params()
-    query = (
-        "SELECT r.item->>'code' AS code, count(*) FROM (" + sql + ") v "  # noqa: S608 - ORM-built, parametrised
-        "CROSS JOIN LATERAL jsonb_array_elements("
-        "CASE jsonb_typeof(v.reasons) WHEN 'array' THEN v.reasons ELSE '[]'::jsonb END) AS r(item) "
-        "GROUP BY 1 ORDER BY 2 DESC, 1"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Over a big queue this plans above PostgreSQL's JIT threshold, and compiling the
-        # expressions took longer than running them (bench/review.py, 100,000 queued).
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(query, params)
-        rows = cursor.fetchall()
-    return [{"code": code, "label": reason_label(code or ""), "count": n} for code, n in rows if code]
+    queued = reviewable().filter(filters).values("reasons")
+    rows = count_reason_codes(queued, jit=False)
+    return [{"code": code, "label": reason_label(code), "count": n} for code, n in rows]
 
 
 @require_GET

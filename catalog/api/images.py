@@ -23,7 +23,7 @@ from catalog.api.schemas import Sku
 from catalog.intake.url_import import start_url_import
 from catalog.models import Priority, Product, SourceRole, UploadBatch
 from catalog.outbound import FetchFailed, UnsafeURL
-from catalog.uploads import create_batch, do_upload_photos
+from catalog.uploads import create_batch, do_upload_photos, too_large
 
 router = Router(tags=["images"])
 
@@ -70,9 +70,8 @@ def upload_image(
 ) -> Status[dict[str, Any]]:
     """Upload one photo (multipart field `file`); its first version is queued for processing."""
     product = get_or_404(Product.objects.all(), f"No product with SKU {sku!r}.", sku=sku)
-    limit = settings.LIGHTBOX_MAX_UPLOAD_BYTES
-    if file.size > limit:
-        raise ApiError(413, f"The file is larger than the {limit // 2**20} MB limit.")
+    if file.size > settings.LIGHTBOX_MAX_UPLOAD_BYTES:
+        raise ApiError(413, too_large())
     outcome = do_upload_photos(
         request.user,
         product,

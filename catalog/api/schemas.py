@@ -12,6 +12,8 @@ from django.http import HttpRequest
 from ninja import Field, Schema
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
 
+from catalog.sku import SKU_JSON_PATTERN
+
 # PostgreSQL text cannot hold NUL, and UTF-8 cannot hold lone surrogates; both would
 # otherwise surface as a database error. The pattern documents the rule in the schema.
 _NO_NUL = r"^[^\x00]*$"
@@ -75,8 +77,7 @@ def _in_utc(value: datetime) -> datetime:
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_utc)]
 
-SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # catalog.models.SKU_PATTERN, ECMA-262 flavour
-Sku = text(64, min_length=1, pattern=SKU_PATTERN)
+Sku = text(64, min_length=1, pattern=SKU_JSON_PATTERN)
 
 MAX_PAGE = 200
 # Far beyond any catalog, and inside PostgreSQL's OFFSET range.

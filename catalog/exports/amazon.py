@@ -40,6 +40,7 @@ from catalog.exports.selection import (
 )
 from catalog.models import MarketplaceProfile
 from processing.naming import amazon_identifier
+from processing.pipeline.ingest import sniff_format
 
 MAIN_PROFILE = "amazon-main"
 ADDITIONAL_PROFILE = "amazon-additional"
@@ -68,23 +69,6 @@ def swatch_profile() -> str | None:
         .values_list("slug", flat=True)
         .first()
     )
-
-
-def sniff_format(head: bytes) -> str | None:
-    """The image format from a file's first bytes (its magic number), or None."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "TIFF"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
-        return "AVIF"
-    return None
 
 
 def slots_for(
@@ -182,7 +166,7 @@ class AmazonZipWriter:
             return "the rendition's file is missing from storage (render it again)"
         with source:
             head = source.read(CHUNK_BYTES)
-            found = sniff_format(head[:16])
+            found = sniff_format(head[:256])
             extension = EXTENSIONS.get(found or "")
             if extension is None:
                 return f"Amazon does not take {found or 'unrecognised'} images (JPEG, PNG, TIFF or GIF only)"

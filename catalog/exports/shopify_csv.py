@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -69,15 +68,6 @@ class ShopifyCsvWriter:
         self.products += 1
         self.images += len(item.images)
         return []
-
-
-def write_shopify_csv(items: Iterable[ExportProduct], text_file: IO[str]) -> list[dict[str, str]]:
-    """All of `items` into `text_file` (opened with newline=""); returns what was left out."""
-    writer = ShopifyCsvWriter(text_file)
-    skipped: list[dict[str, str]] = []
-    for item in items:
-        skipped += writer.add(item)
-    return skipped
 
 
 def read_shopify_csv(file: str | Path | bytes | IO[Any]) -> list[dict[str, str]]:

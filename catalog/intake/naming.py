@@ -53,9 +53,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-# The same pattern as catalog.models.SKU_PATTERN (this module does not import Django).
-# fullmatch, not match with "$": "$" also matches before a trailing newline.
-SKU_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+from catalog.sku import SKU_RE
+
 MAIN, ALTERNATE, SWATCH = "main", "alternate", "swatch"
 MAX_POSITION = 999
 

@@ -42,14 +42,17 @@ class CatalogSkus:
         return self._seen[sku]
 
 
-def product_for(sku: str, row: ManifestRow | None) -> Product:
-    """The product for an upload's SKU, made on first sight with the manifest's title, brand
-    and category; an invalid SKU is refused with a readable reason."""
+def product_for(sku: str, row: ManifestRow | None = None, *, title: str = "") -> Product:
+    """The product for an upload's SKU, made on first sight with the manifest's (or the
+    given) title, brand and category; an invalid SKU is refused with a readable reason.
+    Every way in (upload page, ZIP, manifest, URL, API) finds or makes products here, so
+    two uploads racing to create one SKU both get the same product."""
     try:
         sku_validator(sku)
     except ValidationError:
         raise UploadRefused(f"{sku!r} is not a valid SKU (letters, digits, . _ - only).") from None
-    defaults = {"title": (row.title if row and row.title else sku)[:255]}
+    title = (row.title if row else "") or title
+    defaults = {"title": (title or sku)[:255]}
     if row:
         defaults.update(brand=row.brand[:120], category=row.category[:120])
     try:
@@ -57,8 +60,8 @@ def product_for(sku: str, row: ManifestRow | None) -> Product:
             product, created = Product.objects.get_or_create(sku=sku, defaults=defaults)
     except IntegrityError:  # created by a parallel upload a moment ago
         product, created = Product.objects.get(sku=sku), False
-    if not created and row and row.title and product.title == product.sku:
-        Product.objects.filter(pk=product.pk).update(title=row.title[:255])
+    if not created and title and product.title == product.sku:
+        Product.objects.filter(pk=product.pk).update(title=title[:255])
     return product
 
 

@@ -102,7 +102,7 @@ def import_url_job(
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     outcome = "imported"
     try:
-        product = product_for(sku, None)
+        product = product_for(sku)
     except UploadRefused as exc:
         batch.record_refusal(url, str(exc))
         outcome = "refused"

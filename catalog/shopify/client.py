@@ -21,16 +21,14 @@ errors are catalog.safe_http's) and the sleep are passed in.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from catalog.safe_http import FetchFailed, UnsafeURL
+from catalog.safe_http import FetchFailed, UnsafeURL, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +73,8 @@ def throttle_wait(cost: Any, *, default: float = 1.0, floor: float = 0.1, ceilin
 
 def retry_after_seconds(value: str | None, *, default: float = 2.0, ceiling: float = 60.0) -> float:
     """Retry-After as seconds: a number ("2.0"), or an HTTP date; bounded to [0, ceiling]."""
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return default
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), ceiling)
+    wait = retry_after(value)
+    return default if wait is None else min(wait.total_seconds(), ceiling)
 
 
 class ShopifyClient:

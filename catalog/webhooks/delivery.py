@@ -17,7 +17,6 @@ addresses) is retried on RETRY_DELAYS with jitter, a later Retry-After on 429/50
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import secrets
@@ -162,7 +161,9 @@ def send(claim: Claim) -> Outcome:
         error=_status_error(response.status, response.headers),
         duration_ms=duration,
         excerpt=excerpt,
-        retry_after=_retry_after(response.headers) if response.status in RETRY_AFTER_STATUSES else None,
+        retry_after=outbound.retry_after(response.headers.get("retry-after"), now=timezone.now())
+        if response.status in RETRY_AFTER_STATUSES
+        else None,
     )
 
 
@@ -182,20 +183,6 @@ def _status_error(status: int, headers: dict[str, str]) -> str:
     if status == 410:
         return "the receiver answered HTTP 410 Gone: it wants no more deliveries"
     return f"the receiver answered HTTP {status}"
-
-
-def _retry_after(headers: dict[str, str]) -> timedelta | None:
-    """Retry-After in seconds or as an HTTP date; None when absent or unreadable."""
-    value = headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(when - timezone.now(), timedelta(0))
 
 
 def next_delay(attempt: int, retry_after: timedelta | None = None) -> timedelta:

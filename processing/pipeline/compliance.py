@@ -24,6 +24,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 from scipy import ndimage
 
+from processing.pipeline.ingest import sniff_format as sniff_image_format
 from processing.pipeline.render import XMP_NAMESPACE, RenditionMetadata
 from processing.pipeline.spec import FORMATS, METADATA_FIELDS, RenditionSpec
 
@@ -210,19 +211,11 @@ def check(
 
 
 def sniff_format(data: bytes) -> str | None:
-    """The container the magic bytes announce: jpeg, png, webp, avif, or None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data[4:8] == b"ftyp":
-        box_size = int.from_bytes(data[:4], "big")
-        brands = [data[8:12]] + [data[i : i + 4] for i in range(16, min(box_size, len(data), 64), 4)]
-        if b"avif" in brands or b"avis" in brands:
-            return "avif"
-    return None
+    """The container the magic bytes announce, if it is one renditions are written in
+    (jpeg, png, webp, avif), else None. The bytes are read by ingest's one sniffer."""
+    found = sniff_image_format(data)
+    name = found.lower() if found else None
+    return name if name in FORMATS else None
 
 
 # --- the simple rules ---------------------------------------------------------

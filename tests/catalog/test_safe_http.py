@@ -507,3 +507,18 @@ def test_static_resolver_answers_like_getaddrinfo():
         ipaddress.ip_address("93.184.215.14"),
         ipaddress.ip_address("2606:2800::1"),
     ]
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date_and_never_negative():
+    from datetime import UTC, datetime, timedelta
+
+    from catalog.safe_http import retry_after
+
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert retry_after("120") == timedelta(seconds=120)
+    assert retry_after("2.0") == timedelta(seconds=2)  # Shopify's spelling
+    assert retry_after("Sun, 01 Mar 2026 12:05:00 GMT", now=now) == timedelta(minutes=5)
+    assert retry_after("Sun, 01 Mar 2026 11:00:00 GMT", now=now) == timedelta(0)
+    assert retry_after("-5") == timedelta(0)
+    for unreadable in (None, "", "soon", "nan", "inf"):
+        assert retry_after(unreadable) is None
