@@ -92,7 +92,7 @@ def read_mask(
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise InvalidDecision("The mask could not be read as a PNG image.") from None
     mask = image.getchannel("A") if "A" in image.getbands() else image.convert("L")
-    if mask.point(lambda v: 255 if v >= mask_ops.ON else 0).getbbox() is None:
+    if mask.getextrema()[1] < mask_ops.ON:
         raise InvalidDecision("The mask is empty: paint the product before saving.")
     return mask
 
@@ -137,7 +137,9 @@ def do_correct_mask(
     mask = read_mask(data, upright_size(old.source))
     # Stored before the decision (a 24 MP PNG is not written inside a row lock) and
     # removed again if the decision is refused.
-    name = default_storage.save(f"hand_masks/{uuid.uuid4()}.png", ContentFile(_png(mask)))
+    # The editor sends a grey PNG: kept byte for byte (re-encoding 24 MP costs ~150 ms).
+    stored = data if Image.open(io.BytesIO(data)).mode == "L" else _png(mask)
+    name = default_storage.save(f"hand_masks/{uuid.uuid4()}.png", ContentFile(stored))
     created: list[ImageVersion] = []
 
     def make_successor(version: ImageVersion) -> None:
