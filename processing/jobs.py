@@ -83,15 +83,19 @@ class PipelineResult:
         return self.model is not None
 
 
-def second_opinion_mask(image: Image.Image, model: SegmentationModel) -> tuple[SecondOpinion, str]:
+def second_opinion_mask(
+    image: Image.Image, model: SegmentationModel, options: dict | None = None
+) -> tuple[SecondOpinion, str]:
     """An independent mask to check the model against (DESIGN.md, quality): a model of the
-    studio backdrop (surface, shadows) where it is plain, otherwise the model run on the
-    mirrored photo."""
+    studio backdrop (surface, shadows) where it is plain, otherwise a segmentation of the
+    mirrored photo, by the cascade model when there is one (another model errs elsewhere;
+    the same one mirrored mostly repeats its mistakes)."""
     backdrop = estimate_backdrop(image)
     if backdrop.is_plain and backdrop.mask is not None:
         return SecondOpinion(backdrop.mask, unsure=backdrop.unsure, shadow=backdrop.shadow), "backdrop"
-    mirrored = segment(ImageOps.mirror(image), model).mask
-    return SecondOpinion(ImageOps.mirror(mirrored)), "mirrored"
+    other = cascade_model(model, options or {})
+    mirrored = segment(ImageOps.mirror(image), other or model).mask
+    return SecondOpinion(ImageOps.mirror(mirrored)), "mirrored" if other is None else f"mirrored {other.name}"
 
 
 def cascade_model(model: SegmentationModel, options: dict) -> SegmentationModel | None:
@@ -119,7 +123,7 @@ def _cascade(
 ) -> tuple[Image.Image, SegmentationModel, dict | None]:
     """Run the stronger model only where the first cut-out is doubtful (its part error past
     half the gate's limit) and keep the mask that agrees better with the second opinion."""
-    first = compare_masks(mask, opinion).part_error
+    first = compare_masks(mask, opinion, rgb).part_error
     if first <= thresholds.part_error_max / 2:
         return mask, model, None
     stronger = cascade_model(model, options)
@@ -127,7 +131,7 @@ def _cascade(
         return mask, model, None
     with clock.stage("cascade"):
         stronger_mask = segment(rgb, stronger, refine=options.get("refine_edges", True)).mask
-        second = compare_masks(stronger_mask, opinion).part_error
+        second = compare_masks(stronger_mask, opinion, rgb).part_error
     record = {"tried": stronger.name, "part_error": {model.name: first, stronger.name: second}}
     if second < first:
         return stronger_mask, stronger, {**record, "kept": stronger.name}
@@ -192,10 +196,12 @@ def run_pipeline(
         with clock.stage("segment"):
             mask = segment(rgb, model, refine=options.get("refine_edges", True)).mask
         with clock.stage("second_opinion"):
-            second, second_kind = second_opinion_mask(rgb, model)
-        mask, model, cascade = _cascade(
-            rgb, mask, model, second, thresholds=thresholds, options=options, clock=clock
-        )
+            second, second_kind = second_opinion_mask(rgb, model, options)
+        # A second opinion made by the cascade model cannot judge that model's own mask.
+        if not second_kind.startswith("mirrored "):
+            mask, model, cascade = _cascade(
+                rgb, mask, model, second, thresholds=thresholds, options=options, clock=clock
+            )
     with clock.stage("compose"):
         try:
             master = compose_master(rgb, mask)

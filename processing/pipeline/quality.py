@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -65,7 +66,7 @@ class Thresholds:
         """Thresholds from settings or a profile: None keeps the default; an unknown key,
         a value of the wrong type or a negative value raises ValueError naming the key."""
         known = {f.name: type(f.default) for f in fields(cls)}
-        values = {}
+        values: dict[str, Any] = {}
         for key, value in data.items():
             if key in RETIRED_THRESHOLDS:
                 raise ValueError(f"quality threshold {key!r} {RETIRED_THRESHOLDS[key]}")
@@ -81,7 +82,7 @@ class Thresholds:
                 raise ValueError(f"quality threshold {key!r} must be a whole number, not {value!r}")
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"quality threshold {key!r} must be zero or more, not {value!r}")
-            values[key] = expected(value)
+            values[key] = int(value) if expected is int else float(value)
         if values.get("pass_score", 0) > 100:
             raise ValueError("quality threshold 'pass_score' must be at most 100")
         return cls(**values)
@@ -124,7 +125,7 @@ class QualityReport:
     signals: dict[str, float]  # every measured signal, by name, for the record
     passed: bool
 
-    def reasons_json(self) -> list[dict]:
+    def reasons_json(self) -> list[dict[str, Any]]:
         return [
             {"code": r.code, "message": r.message, "value": r.value, "limit": r.limit} for r in self.reasons
         ]
@@ -211,7 +212,7 @@ def assess(
     _measure_mask(alpha, fg, signals, reasons, t, other)
     _measure_photo(rgb, alpha, fg, signals, reasons, t)
     if opinion is not None:
-        _measure_disagreement(mask, opinion, signals, reasons, t)
+        _measure_disagreement(image, mask, opinion, signals, reasons, t)
     if master is not None:
         _measure_colour_shift(rgb, alpha, master, signals, reasons, t)
     return _report(reasons, signals, t)
@@ -476,9 +477,18 @@ class MaskComparison:
         return max(self.missing, self.added)
 
 
-def compare_masks(mask: Image.Image, opinion: SecondOpinion) -> MaskComparison:
+def compare_masks(
+    mask: Image.Image, opinion: SecondOpinion, image: Image.Image | None = None
+) -> MaskComparison:
     """Weigh where `mask` ("L") and the second opinion disagree: in the edge band, or in
-    whole parts left out or taken in. Unsure regions of the opinion are left out."""
+    whole parts left out or taken in. Unsure regions of the opinion are left out.
+
+    Backdrop the opinion sees enclosed by product is not judged either. With the photo
+    (`image`, same framing), a part the cut-out takes in where the
+    opinion sees backdrop is left out too when the cut-out's outline around it runs
+    along edges in the photo: a white product on a white sweep is the backdrop's colour,
+    but it still has an outline, and a patch of backdrop taken in by mistake has none.
+    """
     scale = min(1.0, COMPARE_LONG_SIDE / max(mask.size))
     shape = (max(1, round(mask.height * scale)), max(1, round(mask.width * scale)))
     ours = _boolean(mask, shape)
@@ -494,11 +504,58 @@ def compare_masks(mask: Image.Image, opinion: SecondOpinion) -> MaskComparison:
     band = ndimage.binary_dilation(outline, iterations=radius)
     judged = ~unsure & ~band
     missing, missing_at = _parts(other & ~ours & judged, ours, area)
-    added, added_at = _parts(ours & ~other & ~shadow & judged, ours, area)
+    # Backdrop the opinion sees enclosed by its own product is an opening or a face the
+    # backdrop's colour (a white cover): it cannot tell which, so it is not judged.
+    enclosed = ndimage.binary_fill_holes(other) & ~other
+    added_pixels = ours & ~other & ~shadow & ~enclosed & judged
+    if image is not None and added_pixels.any():
+        added_pixels &= ~_outlined(added_pixels, ours, outline, radius, _photo_edges(image, shape))
+    added, added_at = _parts(added_pixels, ours, area)
     kept_shadow, _ = _parts(ours & shadow & ~other & judged, ours, area)
     edge_judged = band & ~unsure
     edge = float(((ours ^ other) & edge_judged).sum() / max(int(edge_judged.sum()), 1))
     return MaskComparison(missing, added, kept_shadow, edge, missing_at, added_at)
+
+
+# An added piece whose stretch of the cut-out's outline lies this much on edges in the
+# photo is a product the backdrop's colour, not a patch of backdrop.
+_OUTLINED_SHARE = 0.5
+
+
+def _photo_edges(image: Image.Image, shape: tuple[int, int]) -> np.ndarray:
+    """Edges of the photo at the comparison scale, grown by 2 px to meet a mask's outline.
+    The thresholds sit well above the photo's own noise: the median gradient, which on
+    a product shot is that of the plain backdrop."""
+    height, width = shape
+    grey = image.convert("L")
+    if grey.size != (width, height):
+        grey = grey.resize((width, height), Image.Resampling.BOX)
+    pixels = np.asarray(grey, dtype=np.float32)
+    # Measured as canny measures (Sobel of the smoothed image), so the units agree.
+    smoothed = ndimage.gaussian_filter(pixels, 1.0)
+    noise = float(np.median(np.hypot(ndimage.sobel(smoothed, 0), ndimage.sobel(smoothed, 1))))
+    low = max(4.0, 3 * noise)
+    edges = canny(pixels, sigma=1.0, low_threshold=low, high_threshold=2 * low)
+    grown: np.ndarray = ndimage.binary_dilation(edges, iterations=2)
+    return grown
+
+
+def _outlined(
+    added: np.ndarray, ours: np.ndarray, outline: np.ndarray, radius: int, edges: np.ndarray
+) -> np.ndarray:
+    """The pieces of `added` whose own stretch of the cut-out's outline follows photo edges."""
+    pieces = ndimage.binary_opening(added)
+    labels, count = ndimage.label(pieces)
+    keep = np.zeros(count + 1, dtype=bool)
+    for index in range(1, count + 1):
+        piece = labels == index
+        # The outline the piece reaches across the edge band; where it borders what both
+        # masks agree on, there is no outline to check.
+        stretch = outline & ndimage.binary_dilation(piece, iterations=radius + 2)
+        if stretch.sum() >= 8:
+            keep[index] = float(edges[stretch].mean()) >= _OUTLINED_SHARE
+    outlined: np.ndarray = keep[labels]
+    return outlined
 
 
 def _parts(difference: np.ndarray, ours: np.ndarray, area: int) -> tuple[float, str]:
@@ -530,13 +587,14 @@ def _where(piece: np.ndarray, ours: np.ndarray) -> str:
 
 
 def _measure_disagreement(
+    image: Image.Image,
     mask: Image.Image,
     opinion: SecondOpinion,
     signals: dict[str, float],
     reasons: list[Reason],
     t: Thresholds,
 ) -> None:
-    comparison = compare_masks(mask, opinion)
+    comparison = compare_masks(mask, opinion, image)
     signals["part_missing"] = comparison.missing
     signals["part_added"] = comparison.added
     signals["shadow_kept"] = comparison.shadow

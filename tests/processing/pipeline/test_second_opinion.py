@@ -65,6 +65,7 @@ class Studio:
         contact: float = 0.0,
         cast: float = 0.0,
         grey_item: bool = False,
+        white: bool = False,
         seed: int = 0,
     ) -> None:
         box = (330, 180, 570, 560)  # left, top, right, bottom
@@ -85,6 +86,12 @@ class Studio:
         photo = _srgb(_linear(light) * darkening[..., None])
         surface = np.zeros_like(photo)
         surface[box[1] : box[3], box[0] : box[2]] = _texture(box[3] - box[1], box[2] - box[0], seed)
+        if white:
+            # A white carton: lit like the sweep behind it and a shade darker (too little
+            # for the second opinion to call it product), its side face a little darker.
+            face = light[box[1] : box[3], box[0] : box[2]] * 0.985
+            face[:, -60:] *= 0.92
+            surface[box[1] : box[3], box[0] : box[2]] = face
         photo = np.where(product[..., None], surface, photo)
         self.grey_item = np.zeros_like(product)
         if grey_item:
@@ -138,6 +145,19 @@ def test_a_correct_cut_out_of_a_studio_shot_passes_whatever_its_shadows_and_swee
     assert not _codes(report) & PART_REASONS
     assert report.signals["part_missing"] < 0.02
     assert report.signals["part_added"] < 0.02
+
+
+def test_a_white_product_on_a_white_sweep_cut_out_correctly_is_not_called_backdrop():
+    """The second opinion cannot tell the carton's face from the sweep by colour, but the
+    cut-out's outline around it follows the carton's edges in the photo."""
+    shot = Studio(colour=(236, 236, 234), white=True, contact=0.35)
+
+    report = shot.assess(shot.mask())
+    opinion_alone = compare_masks(shot.mask(), shot.opinion())  # without the photo's edges
+
+    assert "backdrop_included" not in _codes(report)
+    assert report.passed, report.reasons
+    assert opinion_alone.added > 0.3  # what the outline check rescued
 
 
 def test_the_second_opinion_calls_a_shadow_backdrop_and_says_it_saw_one():
