@@ -11,7 +11,7 @@
 // objects clicked (shift-click to pick several), [ ] brush size, z undo, Z redo, v view
 // (edit, on white, on a checkerboard, on the profile's background), c before/after,
 // 0 fit, 1 100 %, + - zoom, arrows or space-drag to pan, Enter save.
-const TINT = [255, 0, 140];
+const TINT = [0, 170, 255]; // the overlay: a blue that stands apart from most products
 const VIEWS = ["edit", "white", "checker", "profile"];
 const MAX_HISTORY_BYTES = 512 * 1024 * 1024;
 const MIN_BRUSH = 2, MAX_BRUSH = 400;
