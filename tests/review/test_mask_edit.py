@@ -283,3 +283,40 @@ def test_the_product_history_shows_who_fixed_the_mask_and_the_time_on_the_item(
     assert f"Mask: touched up by hand by {reviewer}" in page
     assert "Correct the mask by rita-reviewer" in page
     assert " s on the item)" in page
+
+
+def test_drop_shadow_removes_the_shadow_the_cut_out_kept_under_a_studio_product(
+    client, make_flagged, reviewer
+):
+    from PIL import ImageFilter
+
+    rng = np.random.default_rng(0)
+    shade = Image.new("L", (800, 600), 0)
+    ImageDraw.Draw(shade).ellipse((180, 420, 640, 500), fill=150)
+    shade = np.asarray(shade.filter(ImageFilter.GaussianBlur(12)), dtype=np.float32)
+    lit = np.full((600, 800, 3), (236, 236, 232), dtype=np.float32) * (1 - shade[..., None] / 255 * 0.55)
+    photo = Image.fromarray(np.clip(lit + rng.normal(0, 2, lit.shape), 0, 255).astype(np.uint8))
+    ImageDraw.Draw(photo).rectangle((250, 150, 550, 450), fill=(40, 90, 170))
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", quality=95)
+    version = make_flagged(photo=buffer.getvalue(), reasons=[{"code": "shadow_included"}])
+    kept = np.zeros((600, 800), dtype=np.uint8)
+    kept[150:451, 250:551] = 255
+    kept[(shade > 40) & (np.arange(600)[:, None] > 420)] = 255  # the cut-out kept the floor shadow
+    client.force_login(reviewer)
+
+    response = client.post(
+        reverse("review:fix_mask", args=[version.pk]),
+        {"mask": ContentFile(_png_of(kept), name="m.png"), "op": "drop_shadow"},
+    )
+
+    assert response.status_code == 200
+    fixed = np.asarray(Image.open(io.BytesIO(response.content)))
+    assert fixed[456:, :].max() == 0, "the shadow below the product is gone"
+    assert (fixed[150:451, 250:551] == 255).all(), "the product is whole"
+
+
+def _png_of(values: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(values, mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
