@@ -46,6 +46,7 @@ db: install services
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 check: install
 	$(PY) manage.py check --fail-level WARNING

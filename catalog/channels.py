@@ -88,7 +88,7 @@ def with_channel_states(versions: Iterable[ImageVersion]) -> list[ImageVersion]:
     profiles = list(MarketplaceProfile.objects.filter(enabled=True))
     versions = list(versions)
     for version in versions:
-        version.channel_states = channel_states(version, profiles)
+        version.channel_states = channel_states(version, profiles)  # type: ignore[attr-defined]
     return versions
 
 

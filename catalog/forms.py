@@ -25,7 +25,7 @@ class UploadForm(forms.Form):
     title = forms.CharField(max_length=255, required=False, help_text="Needed only when the SKU is new.")
     role = forms.ChoiceField(choices=SourceImage.Role.choices, initial=SourceImage.Role.MAIN)
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.NORMAL)
-    files = MultipleFileField(label="Photos")
+    files = MultipleFileField(label="Photos")  # type: ignore[assignment]  # a field, not Form.files
 
     def clean(self):
         cleaned = super().clean()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import IO
+
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count
@@ -17,6 +19,7 @@ from catalog.intake.service import manifest_of, receive_archive, receive_file, s
 from catalog.models import ImageVersion, Priority, UploadBatch
 from catalog.polling import progress_fragment
 from catalog.uploads import UploadRefused, create_batch, do_upload_photos, too_large
+from lightbox.htmx import wants_fragment
 
 SETTLED_STATES = (*ImageVersion.TERMINAL_STATES, *ImageVersion.REVIEWABLE_STATES)
 
@@ -29,7 +32,9 @@ def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         product = form.product()
-        files = [(f.name, f) for f in request.FILES.getlist("files")]
+        files: list[tuple[str, IO[bytes] | bytes]] = [
+            (f.name or "", f) for f in request.FILES.getlist("files")
+        ]
         outcome = do_upload_photos(
             request.user,
             product,
@@ -90,13 +95,13 @@ def batch_files(request: HttpRequest, batch_id: str) -> JsonResponse:
     name = upload.name or "upload"
     lower = name.lower()
     if lower.endswith(".zip"):
-        if upload.size > settings.LIGHTBOX_MAX_ARCHIVE_BYTES:
+        if (upload.size or 0) > settings.LIGHTBOX_MAX_ARCHIVE_BYTES:
             reason = f"The ZIP is larger than the {settings.LIGHTBOX_MAX_ARCHIVE_BYTES // 2**30} GB limit."
             batch.record_refusal(name, reason)
             return JsonResponse({"status": "refused", "file": name, "reason": reason}, status=413)
         receive_archive(batch, upload)
         return JsonResponse({"status": "accepted", "kind": "archive", "file": name}, status=202)
-    if upload.size > settings.LIGHTBOX_MAX_UPLOAD_BYTES:
+    if (upload.size or 0) > settings.LIGHTBOX_MAX_UPLOAD_BYTES:
         reason = too_large()
         batch.record_refusal(name, reason)
         return JsonResponse({"status": "refused", "file": name, "reason": reason}, status=422)
@@ -168,9 +173,10 @@ def batch_progress(batch: UploadBatch) -> dict:
 @require_permission("catalog.view_uploadbatch")
 def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
     batch = get_object_or_404(UploadBatch.objects.select_related("created_by"), pk=batch_id)
-    context = {"batch": batch, "progress": batch_progress(batch), "Priority": Priority}
-    if request.htmx and not request.htmx.boosted:
-        done = context["progress"]["done"]
+    progress = batch_progress(batch)
+    context = {"batch": batch, "progress": progress, "Priority": Priority}
+    if wants_fragment(request):
+        done = progress["done"]
         return progress_fragment(request, "catalog/_batch_progress.html", context, done=done)
     return render(request, "catalog/batch_detail.html", context)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
@@ -59,9 +60,10 @@ def product_list(request: HttpRequest) -> HttpResponse:
     }
     blocked = blocked_channel_names(ids)
     for product in page:
-        product.stats = stats.get(product.pk, {})
-        product.first_photo = first_photos.get(product.pk)
-        product.blocked_on = blocked.get(product.pk, [])
+        # Shown by the list template; not fields of the model.
+        product.stats = stats.get(product.pk, {})  # type: ignore[attr-defined]
+        product.first_photo = first_photos.get(product.pk)  # type: ignore[attr-defined]
+        product.blocked_on = blocked.get(product.pk, [])  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -86,10 +88,10 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
         ),
         Prefetch("versions__blocked_channels", queryset=BlockedChannel.objects.select_related("profile")),
     ).order_by("position", "uploaded_at")
-    sources = list(sources)
-    versions = [v for source in sources for v in source.versions.all()]
+    source_list = list(sources)
+    versions = [v for source in source_list for v in source.versions.all()]
     for version in versions:
-        version.channel_states = []  # shown for published versions and those failed on channels
+        version.channel_states = []  # type: ignore[attr-defined]  # shown for published versions and those failed on channels
     with_channel_states(v for v in versions if settled_on_channels(v))
     return render(request, "catalog/product_detail.html", {"product": product, "sources": sources})
 
@@ -139,12 +141,13 @@ def rendition_file(request: HttpRequest, rendition_id: str) -> FileResponse:
 
 
 @require_GET
-def public_rendition(request: HttpRequest, key: str, name: str) -> HttpResponse:
+def public_rendition(request: HttpRequest, key: str, name: str) -> HttpResponseBase:
     """A rendition by its public, content-addressed URL: no login, cached for a year."""
     matching = Rendition.objects.filter(public_key=key).only("file", "format", "sha256")
     rendition = matching.order_by("created_at").first()
     if rendition is None or public_urls.file_name(rendition) != name:
         raise Http404("no such image")
+    response: HttpResponseBase
     if request.headers.get("If-None-Match") == f'"{rendition.sha256}"':
         response = HttpResponseNotModified()
     else:

@@ -53,7 +53,8 @@ class Job:
         return self.path.rsplit(".", 1)[1]
 
     def function(self) -> Callable[..., Any]:
-        return import_string(self.path)
+        function: Callable[..., Any] = import_string(self.path)
+        return function
 
     def retry(self) -> Retry | None:
         """RQ's retry policy: the runs after the first, up to LIGHTBOX_MAX_ATTEMPTS in all."""
@@ -87,9 +88,12 @@ class Job:
             "retry": self.retry(),
             "description": (description or f"{self.name} {job_id or ''}".rstrip())[:200],
         }
-        if at is not None:
-            return queue.enqueue_at(at, self.path, *args, **options)
-        return queue.enqueue(self.path, *args, **options)
+        job: RQJob | None = (
+            queue.enqueue(self.path, *args, **options)
+            if at is None
+            else queue.enqueue_at(at, self.path, *args, **options)
+        )
+        return job
 
 
 def _priority_queue(priority: int | None) -> str:

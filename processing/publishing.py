@@ -253,8 +253,8 @@ def settle(version: ImageVersion) -> Settlement:
                 )
             )
             continue
-        rendition = newest.get((profile.pk, str(version_spec(version, profile))))
-        if rendition is not None and rendition.compliance_passed:
+        newest_rendition = newest.get((profile.pk, str(version_spec(version, profile))))
+        if newest_rendition is not None and newest_rendition.compliance_passed:
             passed.append(profile)
             continue
         blocked.append(
@@ -262,7 +262,7 @@ def settle(version: ImageVersion) -> Settlement:
                 version=version,
                 profile=profile,
                 cause=BlockedChannel.Cause.CHECKS,
-                reason=failed_checks_reason(rendition),
+                reason=failed_checks_reason(newest_rendition),
             )
         )
     error = ""

@@ -66,7 +66,8 @@ class DashboardForm(forms.Form):
         return batch
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("range") == "custom":
             start, end = data.get("start"), data.get("end")
             if start is None or end is None:

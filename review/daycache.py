@@ -242,8 +242,8 @@ def _assemble(days: list[tuple[date, DayFigures]]) -> RangeFigures:
     compliance: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for _, figures in days:
         for bucket, n, flagged in figures.buckets:
-            buckets[bucket][0] += n
-            buckets[bucket][1] += flagged
+            buckets[bucket][0] += n or 0
+            buckets[bucket][1] += flagged or 0
         for action, n in figures.decisions.items():
             decisions[action] += n
         for code, n in figures.reasons.items():

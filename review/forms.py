@@ -144,10 +144,12 @@ class ReprocessForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [(name, model_label(name)) for name in available_models()]
+        choices = [(name, model_label(name)) for name in available_models()]
+        self.fields["model"].choices = choices  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         crop = [data.get(f"crop_{side}") for side in ("left", "top", "right", "bottom")]
         if any(v is not None for v in crop) and any(v is None for v in crop):
             raise forms.ValidationError("Give all four crop edges, or none.")

@@ -508,7 +508,7 @@ def volume_tiers(
             reached = Q(finished_at__gt=at) | Q(finished_at=at, pk__gte=pk)
             at_tier = at_tier + Case(When(reached, then=Value(1)), default=Value(0))
         for n, versions, cost in (
-            computed.filter(finished_at__gte=max(day_start, start), finished_at__lt=min(day_end, end))
+            computed.filter(finished_at__gte=max(day_start, start), finished_at__lt=min(day_end, end))  # type: ignore[misc]
             .annotate(tier=at_tier)
             .values("tier")
             .annotate(versions=Count("*"), cost=_cost_expression())

@@ -21,7 +21,7 @@ MAX_MASK_BYTES = 64 * 1024 * 1024
 
 def _upload(request: HttpRequest) -> bytes:
     upload = request.FILES.get("mask")
-    if upload is None or upload.size > MAX_MASK_BYTES:
+    if upload is None or (upload.size or 0) > MAX_MASK_BYTES:
         return b""
     return upload.read()
 

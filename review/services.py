@@ -145,7 +145,8 @@ def _lock_for_decision(version_id: Any, reviewer: Any) -> ImageVersion:
         )
     held_by_other = version.claimed_by_id not in (None, reviewer.pk)
     if held_by_other and version.claim_expires_at and version.claim_expires_at > timezone.now():
-        raise StaleDecision(f"{version.claimed_by.get_username()} is reviewing this item right now.")
+        holder = version.claimed_by.get_username() if version.claimed_by else "Another reviewer"
+        raise StaleDecision(f"{holder} is reviewing this item right now.")
     return version
 
 
@@ -185,7 +186,7 @@ def _decide(
             seconds_open = _seconds_since_claim(version, reviewer)
             ImageVersion.objects.filter(pk=version.pk).update(claimed_by=None, claim_expires_at=None)
             version.claimed_by, version.claim_expires_at = None, None
-            ReviewDecision.objects.create(
+            ReviewDecision.objects.create(  # type: ignore[misc]  # reviewed_at was just stamped
                 version=version,
                 reviewer=reviewer,
                 action=action,
@@ -255,7 +256,7 @@ def clean_reprocess_options(options: dict[str, Any], width: int, height: int) ->
     pass_score = options.get("pass_score")
     if pass_score not in (None, ""):
         try:
-            pass_score = int(pass_score)
+            pass_score = int(pass_score)  # type: ignore[arg-type]  # not None: checked above
         except (TypeError, ValueError):
             raise InvalidDecision("The pass score is a whole number from 0 to 100.") from None
         if not 0 <= pass_score <= 100:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from catalog.access import require_permission
 from catalog.models import ImageVersion, MarketplaceProfile
 from catalog.reasons import count_reason_codes
+from lightbox.htmx import wants_fragment
 from processing.publishing import forecast
 from processing.thresholds import model_for
 from review.dashboard import DashboardForm, alerts, backlog, dashboard_kpis, versions_queued
@@ -33,7 +34,7 @@ GRID_SIZE = 60
 
 
 def _is_fragment(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
+    return wants_fragment(request)
 
 
 def _filters(request: HttpRequest) -> QueueFilterForm:
@@ -173,7 +174,7 @@ def reprocess(request: HttpRequest, version_id: uuid.UUID) -> HttpResponse:
     filters = _filters(request)
     form = ReprocessForm(request.POST)
     if not form.is_valid():
-        error = " ".join(form.non_field_errors()) or "Check the reprocess settings."
+        error = " ".join(str(e) for e in form.non_field_errors()) or "Check the reprocess settings."
         return _refused(request, filters, version_id, error, reprocess_form=form)
     try:
         new = do_reprocess(version_id, request.user, form.options())

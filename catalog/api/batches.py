@@ -73,9 +73,10 @@ def get_batch(request: HttpRequest, batch_id: UUID) -> UploadBatch:
         UploadBatch.objects.select_related("created_by"), f"No upload batch {batch_id}.", pk=batch_id
     )
     progress = batch_progress(batch)
-    batch.progress = {
+    batch.progress = {  # type: ignore[attr-defined]
         "counts": {status: count for _label, count, status in progress["counts"]},
         **{key: progress[key] for key in ("total", "settled", "percent", "done")},
     }
-    batch.failures = [{"file": name, "error": error} for name, error in progress["failures"]]
+    failures = [{"file": name, "error": error} for name, error in progress["failures"]]
+    batch.failures = failures  # type: ignore[attr-defined]
     return batch

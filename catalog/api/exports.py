@@ -30,7 +30,7 @@ class _Strict(Schema):
 
 
 class ProductsScope(_Strict):
-    products: list[Sku] = Field(min_length=1, max_length=MAX_SKUS, description="SKUs to export.")  # type: ignore[valid-type]
+    products: list[Sku] = Field(min_length=1, max_length=MAX_SKUS, description="SKUs to export.")
 
 
 class BatchScope(_Strict):

@@ -63,14 +63,14 @@ def _batch_url(request: HttpRequest, batch_id: Any) -> str:
 )
 def upload_image(
     request: HttpRequest,
-    sku: Path[Sku],  # type: ignore[valid-type]
+    sku: Path[Sku],
     file: File[UploadedFile],
     role: Form[SourceRole] = SourceRole.MAIN,
     priority: Form[Priority] = Priority.NORMAL,
 ) -> Status[dict[str, Any]]:
     """Upload one photo (multipart field `file`); its first version is queued for processing."""
     product = get_or_404(Product.objects.all(), f"No product with SKU {sku!r}.", sku=sku)
-    if file.size > settings.LIGHTBOX_MAX_UPLOAD_BYTES:
+    if (file.size or 0) > settings.LIGHTBOX_MAX_UPLOAD_BYTES:
         raise ApiError(413, too_large())
     outcome = do_upload_photos(
         request.user,
@@ -96,7 +96,7 @@ def upload_image(
     status=202,
     errors=(404,),
 )
-def import_image(request: HttpRequest, sku: Path[Sku], payload: UrlImportIn) -> Status[dict[str, Any]]:  # type: ignore[valid-type]
+def import_image(request: HttpRequest, sku: Path[Sku], payload: UrlImportIn) -> Status[dict[str, Any]]:
     """Import a photo from a web address in the background.
 
     The address is checked at once: private, loopback, link-local and cloud-metadata

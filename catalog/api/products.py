@@ -171,7 +171,7 @@ def list_products(
     errors=(404,),
     url_name="get_product",
 )
-def get_product(request: HttpRequest, sku: Path[Sku]) -> Product:  # type: ignore[valid-type]
+def get_product(request: HttpRequest, sku: Path[Sku]) -> Product:
     """One product with its photos and each photo's latest version."""
     return _product_detail(sku)
 
@@ -201,7 +201,7 @@ def create_product(request: HttpRequest, payload: ProductIn) -> Status[Product]:
     response=ProductDetail,
     errors=(404,),
 )
-def update_product(request: HttpRequest, sku: Path[Sku], payload: ProductPatch) -> Product:  # type: ignore[valid-type]
+def update_product(request: HttpRequest, sku: Path[Sku], payload: ProductPatch) -> Product:
     product = get_or_404(Product.objects.all(), f"No product with SKU {sku!r}.", sku=sku)
     for field, value in payload.dict(exclude_none=True).items():
         setattr(product, field, value)

@@ -37,7 +37,7 @@ def json_method_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., 
 # (No module-level `app_name` here: Django would take it as this module's namespace.)
 _patterns, _app, _namespace = api.urls
 for _pattern in _patterns:
-    _pattern.callback = json_method_not_allowed(_pattern.callback)
+    _pattern.callback = json_method_not_allowed(_pattern.callback)  # type: ignore[arg-type]
 
 urlpatterns = [
     path("api/v1/", (_patterns, _app, _namespace)),

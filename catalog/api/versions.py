@@ -104,7 +104,7 @@ class VersionOut(Schema):
 
     @staticmethod
     def resolve_channels(version: ImageVersion) -> list[ChannelState]:
-        return version.channel_states  # set by with_channel_states
+        return version.channel_states  # type: ignore[attr-defined]  # set by with_channel_states
 
 
 class VersionPage(Page):
@@ -116,7 +116,7 @@ class VersionFilters(Schema):
     updated_since: Timestamp | None = Field(
         None, description="Only versions with any change (queued, started, scored, …) at or after this time."
     )
-    sku: Sku | None = Field(None, description="Only this product's versions.")  # type: ignore[valid-type]
+    sku: Sku | None = Field(None, description="Only this product's versions.")
     batch: UUID | None = Field(None, description="Only versions of photos from this upload batch.")
 
 
@@ -150,7 +150,7 @@ def list_versions(
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.updated_since:
-        rows = rows.filter(updated_at__gte=filters.updated_since)
+        rows = rows.filter(updated_at__gte=filters.updated_since)  # type: ignore[misc]  # an annotation
     if filters.sku:
         rows = rows.filter(source__product__sku=filters.sku)
     if filters.batch:

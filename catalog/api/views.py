@@ -22,7 +22,7 @@ def _page(request: HttpRequest, form: TokenForm, new_token: str = "", status: in
     context = {
         "form": form,
         "roles": [group.name for group in request.user.groups.order_by("name")],
-        "tokens": ApiToken.objects.filter(user=request.user),
+        "tokens": ApiToken.objects.filter(user=request.user),  # type: ignore[misc]  # logged in
         "new_token": new_token,
         "docs_url": reverse("api:openapi-view"),
     }

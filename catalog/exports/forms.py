@@ -35,7 +35,8 @@ class ExportForm(forms.Form):
     product = forms.IntegerField(required=False, min_value=1)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         scope = data.get("scope")
         if scope == "products" and not data.get("products"):
             raise forms.ValidationError("Tick at least one product to export, or export everything matching.")

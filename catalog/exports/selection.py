@@ -124,7 +124,9 @@ def products_in_scope(scope: dict[str, Any]) -> QuerySet[Product]:
             raise ScopeError("The product list's filters must be given as a mapping.")
         form = ProductFilter({k: v for k, v in value.items() if k != "page"})
         if not form.is_valid():
-            problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+            problems = "; ".join(
+                f"{name}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()
+            )
             raise ScopeError(f"The product list's filters are not valid ({problems}).")
         return form.apply(products)
     raise ScopeError(f"Unknown export scope {kind!r}: use products, filters, batch or product.")
@@ -268,7 +270,7 @@ def alt_text_for(product: Product) -> str:
     return str(product.attributes.get("alt_text") or product.title)[:ALT_TEXT_MAX]
 
 
-_NOT_PUBLISHED = {
+_NOT_PUBLISHED: dict[str, str] = {
     VersionStatus.QUEUED: "not published yet (waiting to be processed)",
     VersionStatus.PROCESSING: "not published yet (being processed)",
     VersionStatus.RENDERING: "not published yet (renditions being made)",

@@ -15,8 +15,9 @@ from catalog.exports.forms import ExportForm
 from catalog.exports.models import Export, ExportKind
 from catalog.exports.services import PERMISSION, ExportError, start_export
 from catalog.polling import progress_fragment
+from lightbox.htmx import wants_fragment
 
-CONTENT_TYPES = {
+CONTENT_TYPES: dict[str, str] = {
     ExportKind.SHOPIFY_CSV: "text/csv; charset=utf-8",
     ExportKind.AMAZON_ZIP: "application/zip",
 }
@@ -35,7 +36,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
 def export_start(request: HttpRequest) -> HttpResponse:
     form = ExportForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return _back(request)
     try:
         export = start_export(form.cleaned_data["kind"], form.export_scope(), "", request.user)
@@ -50,7 +51,7 @@ def export_start(request: HttpRequest) -> HttpResponse:
 def export_detail(request: HttpRequest, export_id: str) -> HttpResponse:
     export = get_object_or_404(Export.objects.select_related("created_by"), pk=export_id)
     context = {"export": export}
-    if request.htmx and not request.htmx.boosted:
+    if wants_fragment(request):
         return progress_fragment(request, "catalog/_export_progress.html", context, done=export.done)
     return render(request, "catalog/export_detail.html", context)
 

@@ -122,7 +122,10 @@ def read_archive(
     members: list[ArchiveMember] = []
     skipped: list[SkippedMember] = []
     for item in iter_archive(fileobj, limits):
-        (members if isinstance(item, ArchiveMember) else skipped).append(item)
+        if isinstance(item, ArchiveMember):
+            members.append(item)
+        else:
+            skipped.append(item)
     return members, skipped
 
 

@@ -152,7 +152,7 @@ def import_archive(batch_id: str, archive_name: str) -> str:
         manifest_data = _archive_manifest(fh)
         manifest = store_manifest(batch, manifest_data) if manifest_data else manifest_of(batch)
         try:
-            for item in iter_archive(fh):
+            for item in iter_archive(fh):  # type: ignore[arg-type]
                 if isinstance(item, SkippedMember):
                     batch.record_refusal(item.name, item.reason)
                     skipped += 1

@@ -38,9 +38,12 @@ _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 
 
 class HttpResponse(Protocol):
-    status: int
-    headers: Mapping[str, str]  # lower-case names
-    body: bytes
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...  # lower-case names
+    @property
+    def body(self) -> bytes: ...
 
 
 HttpFunction = Callable[..., HttpResponse]
@@ -66,7 +69,12 @@ def throttle_wait(cost: Any, *, default: float = 1.0, floor: float = 0.1, ceilin
         needed = cost.get("requestedQueryCost")
         available = status.get("currentlyAvailable") if isinstance(status, Mapping) else None
         rate = status.get("restoreRate") if isinstance(status, Mapping) else None
-        if all(isinstance(v, int | float) for v in (needed, available, rate)) and rate > 0:
+        if (
+            isinstance(needed, int | float)
+            and isinstance(available, int | float)
+            and isinstance(rate, int | float)
+            and rate > 0
+        ):
             return min(max((needed - available) / rate, floor), ceiling)
     return min(max(default, floor), ceiling)
 

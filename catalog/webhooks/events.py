@@ -28,7 +28,7 @@ from lightbox import jobs
 
 logger = logging.getLogger("lightbox.webhooks")
 
-VERSION_EVENTS = {
+VERSION_EVENTS: dict[str, str] = {
     VersionStatus.PUBLISHED: EventType.VERSION_PUBLISHED,
     VersionStatus.FLAGGED: EventType.VERSION_FLAGGED,
     VersionStatus.FAILED: EventType.VERSION_FAILED,

@@ -15,6 +15,7 @@ from catalog.webhooks import delivery as sending
 from catalog.webhooks import services
 from catalog.webhooks.forms import EndpointForm, RotateForm
 from catalog.webhooks.models import Attempt, Delivery, Endpoint
+from lightbox.htmx import htmx
 
 DELIVERIES_SHOWN = 50
 
@@ -108,7 +109,7 @@ def delivery_resend(request: HttpRequest, delivery_id: str) -> HttpResponse:
     """Send again, now. With htmx the delivery's row comes back; without, the endpoint page."""
     delivery = get_object_or_404(Delivery, pk=delivery_id)
     outcome = sending.send_again(delivery)
-    if request.htmx:
+    if htmx(request):
         row = Delivery.objects.select_related("event").prefetch_related("attempts").get(pk=delivery.pk)
         return render(request, "webhooks/_delivery.html", {"delivery": row, "resent": outcome})
     if outcome.ok:

@@ -77,7 +77,8 @@ def estimate_backdrop(image: Image.Image, *, max_spread: float = MAX_SPREAD) -> 
     small = _working_copy(image)
     rgb = np.asarray(small, dtype=np.float32)
     frame = _frame(rgb.shape[:2])
-    color = tuple(int(v) for v in np.median(rgb[frame], axis=0))
+    red, green, blue = (int(v) for v in np.median(rgb[frame], axis=0))
+    color = (red, green, blue)
 
     log_light = np.log(np.maximum(_linear(rgb), 1 / 1024))
     residual = _fit_backdrop(log_light, frame)
@@ -150,7 +151,8 @@ def _fit_surface(values: np.ndarray, terms: np.ndarray, where: np.ndarray) -> np
         coef, *_ = np.linalg.lstsq(design[keep], samples[keep], rcond=None)
         misfit = np.linalg.norm(samples - design @ coef, axis=1)
         keep = misfit <= np.percentile(misfit, 75)
-    return terms @ coef
+    fitted: np.ndarray = terms @ coef
+    return fitted
 
 
 def _fit_backdrop(log_light: np.ndarray, frame: np.ndarray) -> np.ndarray:
@@ -168,7 +170,8 @@ def _fit_backdrop(log_light: np.ndarray, frame: np.ndarray) -> np.ndarray:
         chroma_noise = max(3 * float(np.percentile(chroma[frame], 75)), 0.03)
         fits = (np.abs(shade) < shade_noise) & (chroma < chroma_noise)
         residual = log_light - _fit_surface(log_light, terms, fits | frame)
-    return residual
+    result: np.ndarray = residual
+    return result
 
 
 def _classify(
@@ -228,7 +231,8 @@ def _sharp_edges(darkness: np.ndarray, contrast: float) -> np.ndarray:
         ndimage.gaussian_filter(darkness, 3.0, order=(0, 1)),
         ndimage.gaussian_filter(darkness, 3.0, order=(1, 0)),
     )
-    return edges & (fine > _SHARP_RATIO * np.maximum(coarse, 1e-6))
+    sharp: np.ndarray = edges & (fine > _SHARP_RATIO * np.maximum(coarse, 1e-6))
+    return sharp
 
 
 def _without_specks(product: np.ndarray) -> np.ndarray:

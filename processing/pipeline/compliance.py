@@ -18,7 +18,7 @@ import contextlib
 import io
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
@@ -352,7 +352,12 @@ class _Layout:
         else:
             # Any transparency in an opaque rendition is off-background: channels do not render it.
             difference = np.maximum.reduce(
-                [np.abs(plane - level) for plane, level in zip(planes[:3], spec.background_rgb, strict=True)]
+                [
+                    np.abs(plane - level)
+                    for plane, level in zip(
+                        planes[:3], cast("tuple[int, int, int]", spec.background_rgb), strict=True
+                    )
+                ]
                 + [255 - alpha]
             )
         threshold = SHADOW_PRODUCT_LEVELS if spec.shadow else PRODUCT_LEVELS

@@ -58,7 +58,7 @@ def touching_edges(foreground: np.ndarray, *, band: int = 2, min_run: float = 0.
     touched = {}
     for edge in EDGES:
         strip = strips[edge]
-        run = _longest_run(strip)
+        run = _longest_run(np.asarray(strip))
         if run >= max(3, min_run * strip.size):
             touched[edge] = run / strip.size
     return touched
@@ -132,7 +132,7 @@ def _pull_push(planes: np.ndarray) -> np.ndarray:
     sums = ndimage.uniform_filter(planes, size=5, mode="constant", axes=(1, 2))
     # At least about one sample in the window; the running sums leave tiny residues.
     found = sums[3] > 0.5 / 25
-    estimate = sums[:3] / np.maximum(sums[3], 1e-6)
+    estimate: np.ndarray = sums[:3] / np.maximum(sums[3], 1e-6)
     if found.all():
         return estimate
     height, width = found.shape
@@ -142,7 +142,8 @@ def _pull_push(planes: np.ndarray) -> np.ndarray:
         return estimate
     coarse = _pull_push(_sum_pool(planes))
     upsampled = coarse.repeat(2, axis=1).repeat(2, axis=2)[:, :height, :width]
-    return np.where(found, estimate, upsampled)
+    filled: np.ndarray = np.where(found, estimate, upsampled)
+    return filled
 
 
 def _sum_pool(planes: np.ndarray) -> np.ndarray:
@@ -150,7 +151,10 @@ def _sum_pool(planes: np.ndarray) -> np.ndarray:
     _, height, width = planes.shape
     if height % 2 or width % 2:
         planes = np.pad(planes, [(0, 0), (0, height % 2), (0, width % 2)])
-    return planes[:, 0::2, 0::2] + planes[:, 1::2, 0::2] + planes[:, 0::2, 1::2] + planes[:, 1::2, 1::2]
+    pooled: np.ndarray = (
+        planes[:, 0::2, 0::2] + planes[:, 1::2, 0::2] + planes[:, 0::2, 1::2] + planes[:, 1::2, 1::2]
+    )
+    return pooled
 
 
 def place_on_canvas(
@@ -183,7 +187,7 @@ def place_on_canvas(
     target_x = (canvas_w - (right - left) * scale) / 2
     target_y = (canvas_h - (bottom - top) * scale) / 2
     # Everything with any alpha, a little beyond the bbox for the soft edge.
-    src_left, src_top, src_right, src_bottom = alpha.getbbox()
+    src_left, src_top, src_right, src_bottom = alpha.getbbox() or bbox  # never empty: bbox is not
     # A transparent margin so the resampling box never has to leave the source.
     margin = 4
     region = rgba.crop(

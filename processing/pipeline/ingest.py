@@ -434,8 +434,8 @@ def _drop_opaque_alpha(image: Image.Image) -> tuple[Image.Image, bool]:
     """Remove an alpha channel that is 255 everywhere; say whether real alpha remains."""
     if image.mode not in ("LA", "RGBA"):
         return image, False
-    lowest_alpha, _ = image.getchannel("A").getextrema()
-    if lowest_alpha < 255:
+    lowest_alpha = image.getchannel("A").getextrema()[0]  # a one-band image: (min, max) numbers
+    if isinstance(lowest_alpha, int | float) and lowest_alpha < 255:
         return image, True
     return image.convert(image.mode[:-1]), False
 

@@ -58,7 +58,8 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
 
 def _components(mask: np.ndarray) -> tuple[np.ndarray, int]:
     # 8-connected: a product touching itself diagonally is one object.
-    return ndimage.label(_on(mask), structure=np.ones((3, 3), dtype=bool))
+    labels, count = ndimage.label(_on(mask), structure=np.ones((3, 3), dtype=bool))
+    return labels, int(count)
 
 
 def keep_largest(mask: np.ndarray) -> np.ndarray:

@@ -77,9 +77,13 @@ def test_processing_is_queued_only_once_the_transaction_commits(product, make_ve
 def test_a_rolled_back_transaction_queues_nothing(product, make_version, redis_conn):
     version = make_version(product)
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        jobs.queue_rendering(version)
-        raise RuntimeError("the request failed")
+    def failing_request():
+        with transaction.atomic():
+            jobs.queue_rendering(version)
+            raise RuntimeError("the request failed")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
 
     assert all(django_rq.get_queue(name).job_ids == [] for name in ("high", "default", "low"))
 
