@@ -92,7 +92,8 @@ def read_mask(
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise InvalidDecision("The mask could not be read as a PNG image.") from None
     mask = image.getchannel("A") if "A" in image.getbands() else image.convert("L")
-    if mask.getextrema()[1] < mask_ops.ON:
+    brightest = mask.getextrema()[1]  # one band: (min, max) numbers
+    if isinstance(brightest, int | float) and brightest < mask_ops.ON:
         raise InvalidDecision("The mask is empty: paint the product before saving.")
     return mask
 
