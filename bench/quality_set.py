@@ -8,14 +8,30 @@ ground truth. Besides the clean studio kinds there are hard ones: a white
 product on white, a busy backdrop (another photo), and the defects the gate
 exists for (cut off by the frame, tiny, out of focus, over-exposed, too small).
 
+The studio kinds (STUDIO_KINDS) are shot the way the calibration studio shoots
+(shared/calibration/README.md): white, light-grey or warm sweeps with stronger
+gradients and vignetting, contact shadows and long cast shadows (a soft, offset,
+sheared copy of the silhouette darkening the backdrop multiplicatively), camera
+JPEG quality, and the materials a backdrop model finds hardest: white on white,
+glass (the backdrop shows through a tinted, partly transparent body) and metal
+(grey with strong highlights). All of them are clean: a good cut-out of one
+deserves to publish. Shadows are never part of the mask.
+
     .venv/bin/python bench/quality_set.py OUT_DIR [--count N] [--size PX] [--seed S]
 
 writes OUT_DIR/images/<stem>.jpg|png, OUT_DIR/masks/<stem>.png (foreground 255,
-background 0) and OUT_DIR/labels.json: {stem: {"kind", "shape", "defects"}},
-where "defects" lists the quality reason codes the photo itself deserves
-(empty for a good photo, whatever the model makes of it).
+background 0) and OUT_DIR/labels.json: {stem: {"kind", "shape", "defects",
+"product", "backdrop", "shadow"}}, where "defects" lists the quality reason codes
+the photo itself deserves (empty for a good photo, whatever the model makes of
+it), "product" names the product shown (every photo here shows its own) and
+"backdrop"/"shadow" describe the set, in the calibration set's words where they
+apply ("white-sweep", "light-grey", "warm"; "contact", "contact+cast").
 
-Pure numpy/Pillow/scipy, no Django: the tests import `make_photo` too.
+Pure numpy/Pillow/scipy, no Django: the tests import `make_photo` too. The kinds
+that were here before the studio kinds make the same pixels for the same seed as
+they always did (tests pin some of them), except a clean shot whose product would
+be blown out or crushed to black: it is re-exposed (`_tone`), since its label says
+it deserves no exposure reason.
 """
 
 from __future__ import annotations
@@ -30,25 +46,36 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
 SHAPES = ("bottle", "box", "mug", "shoe", "lamp")
 
 # kind: (share of the set, the quality reason codes the photo deserves)
 KINDS: dict[str, tuple[float, tuple[str, ...]]] = {
-    "studio_white": (0.18, ()),
-    "studio_grey": (0.14, ()),
-    "studio_colour": (0.14, ()),
-    "low_contrast": (0.08, ()),
-    "busy_backdrop": (0.10, ()),
-    "cut_off": (0.08, ("cut_off",)),
-    "tiny": (0.07, ("tiny_product",)),
-    "blurred": (0.07, ("blurry",)),
-    "overexposed": (0.07, ("exposure",)),
+    "studio_white": (0.10, ()),
+    "studio_grey": (0.08, ()),
+    "studio_colour": (0.06, ()),
+    "studio_warm": (0.08, ()),
+    "cast_shadow": (0.10, ()),
+    "white_on_white": (0.06, ()),
+    "glass": (0.06, ()),
+    "metal": (0.08, ()),
+    "low_contrast": (0.04, ()),
+    "busy_backdrop": (0.05, ()),
+    "cut_off": (0.06, ("cut_off",)),
+    "tiny": (0.05, ("tiny_product",)),
+    "blurred": (0.06, ("blurry",)),
+    "overexposed": (0.05, ("exposure",)),
     "low_resolution": (0.07, ("low_resolution",)),
 }
 CLEAN_KINDS = ("studio_white", "studio_grey", "studio_colour")
+# Shot like the calibration studio's photos (see the module docstring); all clean.
+STUDIO_KINDS = ("studio_warm", "cast_shadow", "white_on_white", "glass", "metal")
+# How often each studio kind also has a cast shadow (the contact shadow is always there).
+_CAST_SHARE = {"studio_warm": 0.6, "cast_shadow": 1.0, "white_on_white": 0.6, "glass": 0.5, "metal": 0.5}
+# Backdrops of the kinds from before the studio kinds, in the calibration set's words.
+_LEGACY_BACKDROPS = {"studio_white": "white-sweep", "studio_grey": "light-grey", "studio_colour": "colour"}
 
 # Width / height of each silhouette's bounding box.
 _ASPECT = {"bottle": 0.36, "box": 0.8, "mug": 1.15, "shoe": 2.1, "lamp": 0.62}
@@ -84,11 +111,14 @@ class Photo:
     shape: str
     defects: tuple[str, ...]
     format: str  # "JPEG" or "PNG"
+    backdrop: str = ""  # "white-sweep", "light-grey", "warm", "colour" or "scene"
+    shadow: str = ""  # "contact", "contact+cast" or "none"
+    jpeg_quality: int = 90
 
     def encode(self) -> bytes:
         buffer = io.BytesIO()
         if self.format == "JPEG":
-            self.image.save(buffer, format="JPEG", quality=90)
+            self.image.save(buffer, format="JPEG", quality=self.jpeg_quality)
         else:
             self.image.save(buffer, format="PNG", compress_level=1)
         return buffer.getvalue()
@@ -347,6 +377,9 @@ def make_photo(
     box = _product_box(size, shape, fill, rng)
     if kind == "cut_off":
         box = _cut_off(size, box, rng)
+    if kind in STUDIO_KINDS:
+        # A branch of its own from here on, so the older kinds keep their random draws.
+        return _studio_shot(kind, shape, size, box, rng)
 
     # Photographic defects are shot on a white or grey sweep, like most catalog photos.
     studio = kind if kind in ("studio_grey", "studio_colour") else "studio_white"
@@ -364,6 +397,9 @@ def make_photo(
     surface = _product_surface(
         size, shape, box, pale=kind == "low_contrast", backdrop=backdrop, avoid=scene, rng=rng
     )
+    if not KINDS[kind][1] and _clip_share(surface, alpha >= 0.5) > _CLIP_TOLERANCE:
+        # A clean shot is exposed so that the product keeps its detail.
+        surface = _tone(surface)
     photo = alpha[..., None] * surface + (1 - alpha[..., None]) * backdrop
 
     if kind == "blurred":
@@ -377,7 +413,49 @@ def make_photo(
     image = Image.fromarray(np.clip(np.round(photo), 0, 255).astype(np.uint8), mode="RGB")
     mask = Image.fromarray(np.where(alpha >= 0.5, 255, 0).astype(np.uint8), mode="L")
     fmt = "PNG" if rng.random() < 0.2 else "JPEG"
-    return Photo(image=image, mask=mask, kind=kind, shape=shape, defects=KINDS[kind][1], format=fmt)
+    return Photo(
+        image=image,
+        mask=mask,
+        kind=kind,
+        shape=shape,
+        defects=KINDS[kind][1],
+        format=fmt,
+        backdrop="scene" if scene else _LEGACY_BACKDROPS.get(studio, "white-sweep"),
+        shadow="none" if scene else "contact",
+    )
+
+
+# A product is exposed the way a photographer exposes it: tones past the knee are
+# compressed towards the ceiling and tones under the toe towards the floor, so that after
+# white balance (±3%) and sensor noise nothing is clipped. Without it a pale or shiny
+# product under the streak of `_shading` blows out and a dark texture crushes to black,
+# and a clean shot would deserve the exposure reason (the gate flags a product with more
+# than 5% of it clipped).
+_KNEE, _CEILING = 232.0, 242.0
+_TOE, _FLOOR = 24.0, 8.0
+# Share of a clean kind's product that may reach the clip levels before it is re-exposed.
+# Kept above every photo the tests pin (at most 2%), so their pixels never change.
+_CLIP_TOLERANCE = 0.025
+
+
+def _tone(surface: np.ndarray) -> np.ndarray:
+    """`surface` with its highlights and shadows rolled off; the tones between the toe
+    and the knee are left as they are."""
+    high, low = _CEILING - _KNEE, _TOE - _FLOOR
+    surface = np.where(
+        surface > _KNEE, _KNEE + high * (1 - np.exp(-np.maximum(surface - _KNEE, 0) / high)), surface
+    )
+    return np.where(surface < _TOE, _TOE - low * (1 - np.exp(-np.maximum(_TOE - surface, 0) / low)), surface)
+
+
+def _clip_share(surface: np.ndarray, inside: np.ndarray) -> float:
+    """Share of the product at the clip levels: crushed (luma 4 or less) or blown (two
+    channels at 240 or more), before white balance and noise."""
+    pixels = surface[inside]
+    if not pixels.size:
+        return 0.0
+    luma = pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return float(((luma <= 4) | ((pixels >= 240).sum(axis=1) >= 2)).mean())
 
 
 def _product_surface(
@@ -404,13 +482,270 @@ def _product_surface(
                 break
             surface = _texture(rng, (bw, bh), pale=False, avoid=avoid)
     surface = surface * _shading(shape, (bw, bh), rng)[..., None]
-    full = np.zeros((height, width, 3), dtype=np.float32)
-    # Paste the box's part that lies inside the frame.
+    return _paste(np.zeros((height, width, 3), dtype=np.float32), surface, (x0, y0))
+
+
+def _paste(full: np.ndarray, patch: np.ndarray, at: tuple[int, int]) -> np.ndarray:
+    """`patch` written into `full` with its top left corner at `at` (x, y); only the part
+    inside the frame is written."""
+    height, width = full.shape[:2]
+    x0, y0 = at
+    ph, pw = patch.shape[:2]
     fx0, fy0 = max(0, x0), max(0, y0)
-    fx1, fy1 = min(width, x0 + bw), min(height, y0 + bh)
+    fx1, fy1 = min(width, x0 + pw), min(height, y0 + ph)
     if fx1 > fx0 and fy1 > fy0:
-        full[fy0:fy1, fx0:fx1] = surface[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0]
+        full[fy0:fy1, fx0:fx1] = patch[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0]
     return full
+
+
+# --- studio kinds -------------------------------------------------------------
+
+# Studio backdrop colours, in the calibration set's words.
+_STUDIO_BACKDROPS = ("white-sweep", "light-grey", "warm")
+_STUDIO_BACKDROP_SHARES = (0.5, 0.3, 0.2)
+# Glass tints as the share of each channel's light the body lets through, and how
+# often each is drawn: most glass is clear or lightly tinted.
+_GLASS_TINTS = (
+    (0.95, 0.97, 0.98),  # clear
+    (0.62, 0.82, 0.66),  # green
+    (0.86, 0.66, 0.4),  # amber
+    (0.66, 0.77, 0.94),  # blue
+    (0.64, 0.64, 0.68),  # smoked
+)
+_GLASS_TINT_SHARES = (0.4, 0.15, 0.15, 0.15, 0.15)
+
+
+def _studio_colour(backdrop: str, rng: np.random.Generator) -> np.ndarray:
+    if backdrop == "light-grey":
+        return np.full(3, rng.uniform(205, 230)) + np.array([-1.0, 0.0, 2.0]) * rng.uniform(0, 2)
+    if backdrop == "warm":
+        red = rng.uniform(234, 248)
+        return np.array([red, red - rng.uniform(3, 9), red - rng.uniform(12, 28)])
+    return np.full(3, rng.uniform(238, 252)) + rng.uniform(-2, 1, 3)
+
+
+def _lit_sweep(size: tuple[int, int], colour: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A paper sweep under studio lights: darker towards the top, a key light falling off
+    to one side, and the lens's vignetting around an off-centre point."""
+    width, height = size
+    xs = np.linspace(-1, 1, width, dtype=np.float32)[None, :]
+    ys = np.linspace(-1, 1, height, dtype=np.float32)[:, None]
+    sweep = 1.0 - rng.uniform(0.03, 0.14) * (1 - ys) / 2
+    side = 1.0 + rng.uniform(-0.05, 0.05) * xs
+    cx, cy = rng.uniform(-0.3, 0.3), rng.uniform(-0.2, 0.3)
+    vignette = 1.0 - rng.uniform(0.04, 0.16) * ((xs - cx) ** 2 + (ys - cy) ** 2) / 2
+    return colour[None, None, :] * (sweep * side * vignette)[..., None]
+
+
+def _blur(values: np.ndarray, radius: float) -> np.ndarray:
+    """A Gaussian blur of a 0..1 map, through Pillow: fast at the radii shadows need."""
+    image = Image.fromarray(np.clip(values * 255, 0, 255).astype(np.uint8), mode="L")
+    return np.asarray(image.filter(ImageFilter.GaussianBlur(max(radius, 0.5))), dtype=np.float32) / 255.0
+
+
+def _cast_shadow(
+    alpha: np.ndarray, box: tuple[float, float, float, float], rng: np.random.Generator
+) -> np.ndarray:
+    """Darkening (H×W multiplier ≤ 1) of a long cast shadow: the silhouette projected onto
+    the floor from its base line (squashed by the floor's angle, sheared by a light to one
+    side, behind the product or, lit from behind, in front of it), softer and fainter the
+    further it reaches from the base."""
+    height, width = alpha.shape
+    x0, _, x1, y1 = box
+    w, h = x1 - x0, box[3] - box[1]
+    squash = rng.uniform(0.35, 0.8) if rng.random() < 0.7 else -rng.uniform(0.2, 0.45)
+    shear = rng.uniform(0.4, 1.3) * (1 if rng.random() < 0.5 else -1)
+    shift = rng.uniform(0.02, 0.1) * w * np.sign(shear)
+    # Output (x, y) samples the silhouette at (x + shear*y/squash + c, y/squash + f): the
+    # inverse of y' = y1 - squash*(y1 - y), x' = x + shear*(y1 - y) + shift.
+    coefficients = (
+        1.0,
+        shear / squash,
+        -shear * y1 / squash - shift,
+        0.0,
+        1.0 / squash,
+        y1 * (1 - 1 / squash),
+    )
+    silhouette_image = Image.fromarray(np.clip(alpha * 255, 0, 255).astype(np.uint8), mode="L")
+    projected = silhouette_image.transform(
+        (width, height), Image.Transform.AFFINE, coefficients, resample=Image.Resampling.BILINEAR
+    )
+    cast = np.asarray(projected, dtype=np.float32) / 255.0
+    near = _blur(cast, rng.uniform(0.01, 0.02) * h)
+    far = _blur(cast, rng.uniform(0.04, 0.08) * h)
+    ys = np.arange(height, dtype=np.float32)[:, None]
+    reach = np.clip(np.abs(y1 - ys) / max(abs(squash) * h, 1.0), 0.0, 1.0)
+    soft = (1 - reach) * near + reach * far
+    return 1.0 - rng.uniform(0.18, 0.4) * (1 - 0.5 * reach) * soft
+
+
+def _frame_grid(size: tuple[int, int], box: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:
+    """Every pixel's position across the product's box (0..1 inside it), as H×W arrays."""
+    width, height = size
+    x0, y0, x1, y1 = box
+    fx = (np.arange(width, dtype=np.float32)[None, :] - x0) / max(x1 - x0, 1.0)
+    fy = (np.arange(height, dtype=np.float32)[:, None] - y0) / max(y1 - y0, 1.0)
+    return np.broadcast_to(fx, (height, width)), np.broadcast_to(fy, (height, width))
+
+
+def _streaks(
+    across: np.ndarray, rng: np.random.Generator, count: int, width: tuple[float, float]
+) -> np.ndarray:
+    """`count` narrow specular highlights (0..1) at random places `across` the product."""
+    out = np.zeros_like(across)
+    for _ in range(count):
+        centre = rng.uniform(0.12, 0.88)
+        out = np.maximum(out, np.exp(-(((across - centre) / rng.uniform(*width)) ** 2)))
+    return out
+
+
+def _white_surface(
+    size: tuple[int, int], shape: str, box: tuple[float, float, float, float], rng: np.random.Generator
+) -> np.ndarray:
+    """A white product (paper, porcelain, white plastic), exposed as a studio exposes white:
+    bright but not blown, told from the backdrop by its shading and faint texture."""
+    width, height = size
+    x0, y0, x1, y1 = (round(v) for v in box)
+    bw, bh = max(1, x1 - x0), max(1, y1 - y0)
+    texture = _texture(rng, (bw, bh), pale=True)
+    white = rng.uniform(230, 241)
+    surface = white + rng.uniform(0.3, 0.6) * (texture - texture.mean(axis=(0, 1)))
+    shade = _shading(shape, (bw, bh), rng)
+    surface = surface * (1 + 0.45 * (shade - shade.mean()))[..., None]
+    return _paste(np.zeros((height, width, 3), dtype=np.float32), surface, (x0, y0))
+
+
+def _glass_surface(
+    size: tuple[int, int],
+    shape: str,
+    box: tuple[float, float, float, float],
+    alpha: np.ndarray,
+    backdrop: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """A see-through body: the backdrop behind it (shadows included), displaced and softened
+    by refraction, tinted, darker along its thick walls, with sharp reflections; a bottle
+    has an opaque cap and, half the time, a glass item carries an opaque label."""
+    width, height = size
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    tint = np.array(_GLASS_TINTS[rng.choice(len(_GLASS_TINTS), p=_GLASS_TINT_SHARES)], dtype=np.float32)
+    transmission = rng.uniform(0.7, 0.95)
+    # A round body is a lens: it shows the backdrop behind it mirrored and squeezed
+    # (shadows and the sweep's gradient included); a flat one only shifts it.
+    columns = np.arange(width, dtype=np.float32)
+    centre = (x0 + x1) / 2
+    if shape in _CYLINDERS:
+        columns = centre - (columns - centre) * rng.uniform(0.4, 0.8)
+    columns = np.clip(np.round(columns + rng.uniform(-0.04, 0.04) * w), 0, width - 1).astype(int)
+    behind = backdrop[:, columns]
+    sigma = rng.uniform(0.004, 0.012) * h
+    behind = ndimage.gaussian_filter(behind, sigma=(sigma, sigma, 0))
+    body = behind * tint * transmission
+    # Thick walls along the outline: darker (light bent away), with a bright inner line.
+    inside = ndimage.distance_transform_edt(alpha >= 0.5)
+    wall = max(rng.uniform(0.02, 0.05) * min(w, h), 1.0)
+    body = body * (1 - rng.uniform(0.3, 0.55) * np.exp(-inside / wall))[..., None]
+    body = body + rng.uniform(20, 50) * np.exp(-(((inside - 1.5 * wall) / (0.4 * wall)) ** 2))[..., None]
+    fx, fy = _frame_grid(size, box)
+    across = fx if shape in _CYLINDERS else (fx + fy) / 2
+    shine = _streaks(across, rng, int(rng.integers(1, 3)), (0.015, 0.04))
+    body = body + rng.uniform(90, 160) * shine[..., None]
+
+    opaque = np.zeros((height, width), dtype=bool)
+    if shape == "bottle":
+        opaque |= fy < 0.11
+    if rng.random() < 0.5:
+        top = rng.uniform(0.45, 0.55)
+        opaque |= (fy > top) & (fy < top + rng.uniform(0.2, 0.3))
+    if opaque.any():
+        bx0, by0 = round(x0), round(y0)
+        label = _texture(rng, (max(1, round(w)), max(1, round(h))), pale=False)
+        label = label * _shading(shape, (max(1, round(w)), max(1, round(h))), rng)[..., None]
+        printed = _paste(np.zeros_like(body), label, (bx0, by0))
+        body = np.where(opaque[..., None], printed, body)
+    return body
+
+
+def _metal_surface(
+    size: tuple[int, int], shape: str, box: tuple[float, float, float, float], rng: np.random.Generator
+) -> np.ndarray:
+    """Brushed or polished metal: grey, mirroring the studio as dark and light bands, with
+    narrow, strong highlights that come close to white without blowing out."""
+    width, height = size
+    x0, y0, x1, y1 = box
+    fx, fy = _frame_grid(size, box)
+    grey = rng.uniform(105, 175)
+    if shape in _CYLINDERS:
+        across = fx
+        # The studio's dark surroundings reflect along a cylinder's sides.
+        light = 1.0 - 0.45 * np.abs(2 * fx - 1) ** 3
+    else:
+        across = (fx + fy) / 2
+        light = 0.85 + 0.25 * (1 - across)
+    bands = np.zeros_like(fx)
+    for _ in range(int(rng.integers(2, 5))):
+        centre, spread = rng.uniform(0.05, 0.95), rng.uniform(0.04, 0.15)
+        bands = bands + rng.uniform(-0.35, 0.3) * np.exp(-(((across - centre) / spread) ** 2))
+    value = grey * np.clip(light + bands, 0.25, 1.6)
+    shine = _streaks(across, rng, int(rng.integers(1, 3)), (0.01, 0.025))
+    value = value + (rng.uniform(238, 250) - value) * shine
+    # Brushing: noise drawn out along one direction.
+    sigma = (0.6, 0.04 * (x1 - x0)) if rng.random() < 0.5 else (0.04 * (y1 - y0), 0.6)
+    brushed = ndimage.gaussian_filter(rng.normal(0, 1, (height, width)).astype(np.float32), sigma=sigma)
+    value = value + rng.uniform(4, 10) * brushed / max(float(brushed.std()), 1e-6)
+    tint = rng.uniform(-5, 5) * np.array([1.0, 0.2, -1.0])  # warm or cool metal
+    return value[..., None] + tint
+
+
+def _studio_shot(
+    kind: str,
+    shape: str,
+    size: tuple[int, int],
+    box: tuple[float, float, float, float],
+    rng: np.random.Generator,
+) -> Photo:
+    """A clean photo of `kind` (one of STUDIO_KINDS) shot the calibration studio's way."""
+    if kind == "studio_warm":
+        backdrop_name = "warm"
+    elif kind == "white_on_white":
+        backdrop_name = "white-sweep"
+    elif kind == "cast_shadow":
+        backdrop_name = ("white-sweep", "light-grey")[rng.integers(2)]
+    else:
+        backdrop_name = str(rng.choice(_STUDIO_BACKDROPS, p=_STUDIO_BACKDROP_SHARES))
+    cast = rng.random() < _CAST_SHARE[kind]
+
+    alpha = silhouette(size, shape, box)
+    backdrop = _lit_sweep(size, _studio_colour(backdrop_name, rng), rng)
+    if cast:
+        backdrop = backdrop * _cast_shadow(alpha, box, rng)[..., None]
+    backdrop = backdrop * _contact_shadow(size, shape, box, rng)[..., None]
+
+    if kind == "glass":
+        surface = _glass_surface(size, shape, box, alpha, backdrop, rng)
+    elif kind == "metal":
+        surface = _metal_surface(size, shape, box, rng)
+    elif kind == "white_on_white":
+        surface = _white_surface(size, shape, box, rng)
+    else:
+        surface = _product_surface(size, shape, box, pale=False, backdrop=backdrop, avoid=None, rng=rng)
+    photo = alpha[..., None] * _tone(surface) + (1 - alpha[..., None]) * backdrop
+    photo = photo * (1 + rng.uniform(-0.03, 0.03, 3))  # white balance
+    photo = photo + rng.normal(0, rng.uniform(1.0, 3.0), photo.shape)
+    image = Image.fromarray(np.clip(np.round(photo), 0, 255).astype(np.uint8), mode="RGB")
+    mask = Image.fromarray(np.where(alpha >= 0.5, 255, 0).astype(np.uint8), mode="L")
+    return Photo(
+        image=image,
+        mask=mask,
+        kind=kind,
+        shape=shape,
+        defects=KINDS[kind][1],
+        format="JPEG",
+        backdrop=backdrop_name,
+        shadow="contact+cast" if cast else "contact",
+        jpeg_quality=int(rng.integers(78, 96)),
+    )
 
 
 def plan(count: int, seed: int) -> list[str]:
@@ -437,7 +772,16 @@ def generate(out_dir: Path, count: int = 120, long_side: int = 1200, seed: int =
         stem = f"{index:04d}-{kind}-{photo.shape}"
         (images / f"{stem}{photo.suffix}").write_bytes(photo.encode())
         photo.mask.save(masks / f"{stem}.png", format="PNG")
-        labels[stem] = {"kind": kind, "shape": photo.shape, "defects": list(photo.defects)}
+        labels[stem] = {
+            "kind": kind,
+            "shape": photo.shape,
+            "defects": list(photo.defects),
+            # Every photo here shows a product of its own; a set with several shots of
+            # one product names it in all of them, so cross-validation keeps them together.
+            "product": stem,
+            "backdrop": photo.backdrop,
+            "shadow": photo.shadow,
+        }
     (out_dir / "labels.json").write_text(json.dumps(labels, indent=2, sort_keys=True) + "\n")
     return labels
 
