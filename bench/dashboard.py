@@ -372,7 +372,7 @@ def kpi_calls(start: datetime, end: datetime, filters: Any) -> dict[str, Callabl
     """Every query the page runs, each alone (call them inside kpis.analytics(), as the page does)."""
     from functools import partial
 
-    from review import dashboard, daycache, kpis
+    from insights import dashboard, daycache, kpis
 
     per_range = [
         kpis.time_to_publication,
@@ -395,7 +395,7 @@ def kpi_calls(start: datetime, end: datetime, filters: Any) -> dict[str, Callabl
 
 
 def in_analytics(call: Callable[[], Any]) -> Callable[[], Any]:
-    from review.kpis import analytics
+    from insights.kpis import analytics
 
     def run() -> Any:
         with analytics():
@@ -426,8 +426,8 @@ def main() -> None:
 
     from catalog.models import ImageVersion, Rendition, ReviewDecision
     from catalog.roles import ADMIN, assign_role
-    from review import dashboard
-    from review.models import DashboardDay
+    from insights import dashboard
+    from insights.models import DashboardDay
 
     if args.remove:
         from django.db import transaction
@@ -449,7 +449,7 @@ def main() -> None:
     ranges = {"7 days": {"range": "7d"}, "30 days": {"range": "30d"}, f"all time ({DAYS + 2} days)": all_time}
     client = Client()
     client.force_login(user)
-    url = reverse("review:dashboard")
+    url = reverse("insights:dashboard")
 
     def page(params: dict[str, str], headers: dict[str, str] | None = None) -> Callable[[], None]:
         def fetch() -> None:
@@ -469,7 +469,7 @@ def main() -> None:
     }
     rows = []
     for name, params in pages.items():
-        # First load: no day cached (review.daycache). Repeated: the past days come from the cache.
+        # First load: no day cached (insights.daycache). Repeated: the past days come from the cache.
         rows.append((f"page, {name}, first load", *timed(args.repeat, page(params), before=forget_days)))
         rows.append((f"page, {name}, repeated", *timed(args.repeat, page(params))))
     rows.append(("backlog poll (htmx)", *timed(args.repeat, page({"range": "30d"}, {"HX-Request": "true"}))))

@@ -504,7 +504,7 @@ class ImageVersion(models.Model):
                 condition=Q(scored_at__isnull=False),
             ),
             # Dashboard flag reasons: the reasons of versions that went to review (the
-            # condition is review.kpis.WENT_TO_REVIEW), a sixth of them, without the table.
+            # condition is insights.kpis.WENT_TO_REVIEW), a sixth of them, without the table.
             models.Index(
                 fields=["scored_at"],
                 name="catalog_version_to_review_idx",
@@ -512,7 +512,7 @@ class ImageVersion(models.Model):
                 condition=Q(status__in=["flagged", "rejected", "superseded"]) | Q(reviewed_at__isnull=False),
             ),
             # Dashboard compute cost (per day, per volume tier) ranges over when compute was
-            # spent, COALESCE(scored_at, failed_at) as review.kpis writes it; in (time, id) order
+            # spent, COALESCE(scored_at, failed_at) as insights.kpis writes it; in (time, id) order
             # so a volume tier's first version of a month is an OFFSET walk away. PostgreSQL
             # reads an expression index alone only if it also holds the expression's columns.
             models.Index(

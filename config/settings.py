@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "catalog.api",
     "processing",
     "review",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -234,7 +235,7 @@ LIGHTBOX_REVIEW_CLAIM_SECONDS = env_int("LIGHTBOX_REVIEW_CLAIM_SECONDS", 300, mi
 LIGHTBOX_CPU_SECOND_PRICE = env_float("LIGHTBOX_CPU_SECOND_PRICE", 0.000011, minimum=0)
 LIGHTBOX_GPU_SECOND_PRICE = env_float("LIGHTBOX_GPU_SECOND_PRICE", 0.00035, minimum=0)
 # Volume discounts on compute: "0:1.0,10000:0.8" prices the first 10,000 versions finished in a
-# calendar month at the list price and the rest of that month at 80% (review.kpis.cost_per_volume_tier).
+# calendar month at the list price and the rest of that month at 80% (insights.kpis.cost_per_volume_tier).
 LIGHTBOX_VOLUME_TIERS = env_tiers("LIGHTBOX_VOLUME_TIERS", "0:1.0")
 # The dashboard shows an alert banner past either limit: jobs waiting over all queues,
 # and failed jobs as a share of the versions queued in the shown range.

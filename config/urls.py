@@ -28,6 +28,7 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("review.urls")),
+    path("", include("insights.urls")),
     path("", include("catalog.api.urls")),
     path("account/", include("catalog.api.account_urls")),
     path("webhooks/", include("catalog.webhooks.urls")),

@@ -15,5 +15,4 @@ urlpatterns = [
     path("review/item/<uuid:version_id>/mask/fix", mask_views.fix_mask, name="fix_mask"),
     path("review/grid/", views.grid, name="grid"),
     path("review/grid/approve", views.bulk_approve, name="bulk_approve"),
-    path("dashboard/", views.dashboard, name="dashboard"),
 ]

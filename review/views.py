@@ -17,7 +17,6 @@ from catalog.reasons import count_reason_codes
 from lightbox.htmx import wants_fragment
 from processing.publishing import forecast
 from processing.thresholds import model_for
-from review.dashboard import DashboardForm, alerts, backlog, dashboard_kpis, versions_queued
 from review.forms import QueueFilterForm, RejectForm, ReprocessForm, reason_label
 from review.services import (
     InvalidDecision,
@@ -236,22 +235,3 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("review:grid") + (f"?{query}" if query else ""))
     context = _grid_context(request, filters, summary=summary, applied=applied, stale=stale)
     return render(request, "review/_grid.html", context)
-
-
-@require_GET
-@require_permission("catalog.view_dashboard")
-def dashboard(request: HttpRequest) -> HttpResponse:
-    data = request.GET.copy()
-    data.setdefault("range", "7d")
-    form = DashboardForm(data)
-    context: dict[str, Any] = {"form": form, "query": data.urlencode()}
-    if form.is_valid():
-        start, end, filters = *form.period(), form.filters()
-        current = backlog()
-        # Without failed jobs there is no failure rate to alert on, and no need to count.
-        in_range = versions_queued(start, end, filters) if current.failed else 0
-        context.update(start=start, end=end, backlog=current, alerts=alerts(current, in_range))
-        if not _is_fragment(request):
-            context.update(dashboard_kpis(start, end, filters))
-    template = "review/_backlog.html" if _is_fragment(request) else "review/dashboard.html"
-    return render(request, template, context)

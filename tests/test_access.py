@@ -20,7 +20,7 @@ PAGES = [
     ("review:queue", {}, {"reviewer", "admin_user"}),
     ("review:decide", {}, {"reviewer", "admin_user"}),
     ("review:grid", {}, {"reviewer", "admin_user"}),
-    ("review:dashboard", {}, {"admin_user"}),
+    ("insights:dashboard", {}, {"admin_user"}),
     ("django_rq:home", {}, {"admin_user"}),
     ("account:detail", {}, {"outsider", "merchandiser", "reviewer", "admin_user"}),
     ("shopify:connection", {}, {"admin_user"}),

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from catalog.models import BlockedChannel, ImageVersion, VersionStatus
-from review.models import DashboardDay
+from insights.models import DashboardDay
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

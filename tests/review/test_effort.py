@@ -42,7 +42,7 @@ def test_the_dashboard_shows_the_review_tax(client, admin_user, reviewer, make_f
     decide(make_flagged(), reviewer, "correct", 30, options={"mask_source": "hand"})
     client.force_login(admin_user)
 
-    page = client.get(reverse("review:dashboard")).content.decode()
+    page = client.get(reverse("insights:dashboard")).content.decode()
 
     assert 'data-testid="review-effort"' in page
     assert 'data-testid="hand-fixes">1<' in page

@@ -1,15 +1,15 @@
-"""The dashboard's additive figures per day, past whole days cached in review.models.DashboardDay.
+"""The dashboard's additive figures per day, past whole days cached in insights.models.DashboardDay.
 
 Most of the dashboard adds up over days: counts of versions scored, flagged and decided,
 score buckets, flag reasons, compute cost, first-pass compliance and blocked channels,
 publications per day and each day's median time to publication. A range is then its
 cached whole past days plus the rest (the partial first day of "30 days", today, days not
 cached yet) computed live with one grouped query per figure. What does not add up stays
-live in review.dashboard: percentiles over the range, status counts, volume tiers and
+live in insights.dashboard: percentiles over the range, status counts, volume tiers and
 hourly throughput.
 
 Only days that ended before the computation started are stored, keyed by the filters and
-the time zone (days are local). review.signals deletes the days a change touches, in the
+the time zone (days are local). insights.signals deletes the days a change touches, in the
 change's transaction. Bulk updates that bypass the ORM's signals (a `QuerySet.update` of
 timestamps, scores or compute seconds, raw SQL) are not seen: a cached day older than
 MAX_AGE is recomputed, which bounds how stale such a day can be. The same bound covers a
@@ -32,8 +32,8 @@ from django.utils import timezone
 
 from catalog.models import MarketplaceProfile, Rendition, ReviewAction, ReviewDecision
 from catalog.reasons import count_reason_codes
-from review import kpis
-from review.models import DashboardDay
+from insights import kpis
+from insights.models import DashboardDay
 
 # A cached day is trusted this long; then it is computed again (see the module docstring).
 MAX_AGE = timedelta(hours=24)
@@ -62,7 +62,7 @@ class DayFigures:
 
 @dataclass(frozen=True)
 class RangeFigures:
-    """The additive KPIs of a range, in the shapes review.kpis gives them."""
+    """The additive KPIs of a range, in the shapes insights.kpis gives them."""
 
     ttp_daily: list[kpis.DailyTimeToPublication]
     cost_days: list[kpis.DailyCost]
@@ -235,7 +235,7 @@ def _blocked_per_day(start: datetime, end: datetime, filters: kpis.Filters) -> A
 
 
 def _assemble(days: list[tuple[date, DayFigures]]) -> RangeFigures:
-    """Sum the days into the dataclasses review.kpis returns for the whole range."""
+    """Sum the days into the dataclasses insights.kpis returns for the whole range."""
     buckets: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
     decisions: dict[str, int] = defaultdict(int)
     reasons: dict[str, int] = defaultdict(int)

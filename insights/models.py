@@ -1,4 +1,4 @@
-"""The dashboard's per-day cache of additive KPI figures (review.daycache)."""
+"""The dashboard's per-day cache of additive KPI figures (insights.daycache)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ class DashboardDay(models.Model):
     """The additive figures of one past day for one set of dashboard filters.
 
     A table rather than Django's cache so that invalidation commits or rolls back with the
-    change that caused it (review.signals), and each test's transaction sees only its own rows.
+    change that caused it (insights.signals), and each test's transaction sees only its own rows.
     """
 
     day = models.DateField()
     filters_key = models.TextField(
-        help_text="Filters and time zone, as review.daycache.filters_key writes them."
+        help_text="Filters and time zone, as insights.daycache.filters_key writes them."
     )
     payload = models.JSONField()
     computed_at = models.DateTimeField()
@@ -23,7 +23,7 @@ class DashboardDay(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "filters_key"],
-                name="review_dashboardday_unique_day_filters",
+                name="insights_dashboardday_unique_day_filters",
                 violation_error_message="This day is already cached for these filters.",
             ),
             # Its index (day first) also serves invalidation, which deletes days for any filters.

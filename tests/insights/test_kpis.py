@@ -16,7 +16,7 @@ from catalog.models import (
     UploadBatch,
     VersionStatus,
 )
-from review.kpis import (
+from insights.kpis import (
     WENT_TO_REVIEW,
     ComputeCost,
     DailyCost,

@@ -21,9 +21,9 @@ from rq import Worker
 from rq.registry import FailedJobRegistry
 
 from catalog.models import ImageVersion, MarketplaceProfile, UploadBatch, VersionStatus
-from review import daycache, kpis
+from insights import daycache, kpis
+from insights.svg import Bar, bar_chart, histogram
 from review.forms import reason_label
-from review.svg import Bar, bar_chart, histogram
 
 MAX_CUSTOM_DAYS = 366
 RECENT_BATCHES = 50

@@ -10,15 +10,15 @@ from django.urls import reverse
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from review.dashboard import human_duration
-from tests.review import test_kpis
+from insights.dashboard import human_duration
+from tests.insights import test_kpis
 
-URL = reverse("review:dashboard")
+URL = reverse("insights:dashboard")
 # test_kpis' known day of work, shared as fixtures.
 history = test_kpis.history
 prices = test_kpis.prices
 profiles = test_kpis.profiles
-# The day of tests/review/test_kpis.py's history, in whole UTC days: 2026-03-02.
+# The day of tests/insights/test_kpis.py's history, in whole UTC days: 2026-03-02.
 THE_DAY = {"range": "custom", "start": "2026-03-02", "end": "2026-03-02"}
 EMPTY_DAY = {"range": "custom", "start": "2026-01-01", "end": "2026-01-01"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from review.svg import Bar, bar_chart, histogram
+from insights.svg import Bar, bar_chart, histogram
 
 
 def test_a_bar_chart_draws_one_bar_per_value_scaled_to_the_largest():

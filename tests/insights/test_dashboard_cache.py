@@ -10,12 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import ImageVersion, Rendition, ReviewDecision
-from review import daycache, kpis
-from review.dashboard import dashboard_kpis
-from review.models import DashboardDay
+from insights import daycache, kpis
+from insights.dashboard import dashboard_kpis
+from insights.models import DashboardDay
 from review.services import do_approve
-from tests.review import test_kpis
-from tests.review.test_kpis import at
+from tests.insights import test_kpis
+from tests.insights.test_kpis import at
 
 history = test_kpis.history
 prices = test_kpis.prices
@@ -28,7 +28,7 @@ PARTIAL = (at(hours=-12), at(hours=30))
 
 
 def live(start, end, filters):
-    """The figures as review.kpis computes them over the whole range, without the cache."""
+    """The figures as insights.kpis computes them over the whole range, without the cache."""
     costs = kpis.cost_breakdown(start, end, filters)
     return {
         "ttp_daily": kpis.time_to_publication_per_day(start, end, filters),

@@ -1,4 +1,4 @@
-"""Invalidation of the dashboard's day cache (review.daycache), in the transaction of the change.
+"""Invalidation of the dashboard's day cache (insights.daycache), in the transaction of the change.
 
 Each receiver deletes the cached days, for every set of filters, whose figures the change can
 move. What bypasses these signals (QuerySet.update, raw SQL) is bounded by daycache.MAX_AGE.
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from catalog.models import BlockedChannel, ImageVersion, Product, Rendition, ReviewDecision
 from catalog.signals import version_status_changed
-from review.models import DashboardDay
+from insights.models import DashboardDay
 
 # The timestamps a version's figures are counted by (scored_at: quality and decisions;
 # published_at: publication; COALESCE(scored_at, failed_at): cost; queued_at for good measure).
@@ -38,7 +38,7 @@ def _times_of(version: ImageVersion) -> list[datetime | None]:
     return [getattr(version, name) for name in VERSION_TIMES]
 
 
-@receiver(version_status_changed, dispatch_uid="review.daycache.status_changed")
+@receiver(version_status_changed, dispatch_uid="insights.daycache.status_changed")
 def on_status_changed(sender: Any, version: ImageVersion, status: str, verb: str, **kwargs: Any) -> None:
     if verb == "requeue":
         # Requeueing clears failed_at, and the version (refreshed) no longer says which day it
@@ -49,7 +49,7 @@ def on_status_changed(sender: Any, version: ImageVersion, status: str, verb: str
     forget_days(_times_of(version))
 
 
-@receiver(post_save, sender=ImageVersion, dispatch_uid="review.daycache.version_saved")
+@receiver(post_save, sender=ImageVersion, dispatch_uid="insights.daycache.version_saved")
 def on_version_saved(sender: Any, instance: ImageVersion, **kwargs: Any) -> None:
     # A new version is normally queued now (today, never cached); an import or a fix-up saved
     # with past times is not. Transitions use update() and come through on_status_changed.
@@ -58,20 +58,20 @@ def on_version_saved(sender: Any, instance: ImageVersion, **kwargs: Any) -> None
     forget_days(saved.values() if saved else ())
 
 
-@receiver(post_delete, sender=ImageVersion, dispatch_uid="review.daycache.version_deleted")
+@receiver(post_delete, sender=ImageVersion, dispatch_uid="insights.daycache.version_deleted")
 def on_version_deleted(sender: Any, instance: ImageVersion, **kwargs: Any) -> None:
     forget_days(_times_of(instance))
 
 
-@receiver(post_save, sender=ReviewDecision, dispatch_uid="review.daycache.decision_saved")
-@receiver(post_delete, sender=ReviewDecision, dispatch_uid="review.daycache.decision_deleted")
+@receiver(post_save, sender=ReviewDecision, dispatch_uid="insights.daycache.decision_saved")
+@receiver(post_delete, sender=ReviewDecision, dispatch_uid="insights.daycache.decision_deleted")
 def on_decision_changed(sender: Any, instance: ReviewDecision, **kwargs: Any) -> None:
     # Decisions count on the day their version was scored.
     forget_days(ImageVersion.objects.filter(pk=instance.version_id).values_list("scored_at", flat=True))
 
 
-@receiver(post_save, sender=Rendition, dispatch_uid="review.daycache.rendition_saved")
-@receiver(post_delete, sender=Rendition, dispatch_uid="review.daycache.rendition_deleted")
+@receiver(post_save, sender=Rendition, dispatch_uid="insights.daycache.rendition_saved")
+@receiver(post_delete, sender=Rendition, dispatch_uid="insights.daycache.rendition_deleted")
 def on_rendition_changed(sender: Any, instance: Rendition, **kwargs: Any) -> None:
     # Compliance counts by created_at. A profile-filtered day also counts the version's other
     # figures once it has a rendition for that profile, so the version's days go too.
@@ -79,15 +79,15 @@ def on_rendition_changed(sender: Any, instance: Rendition, **kwargs: Any) -> Non
     forget_days([instance.created_at, *(version.values() if version else ())])
 
 
-@receiver(post_save, sender=BlockedChannel, dispatch_uid="review.daycache.blocked_saved")
-@receiver(post_delete, sender=BlockedChannel, dispatch_uid="review.daycache.blocked_deleted")
+@receiver(post_save, sender=BlockedChannel, dispatch_uid="insights.daycache.blocked_saved")
+@receiver(post_delete, sender=BlockedChannel, dispatch_uid="insights.daycache.blocked_deleted")
 def on_blocked_channel_changed(sender: Any, instance: BlockedChannel, **kwargs: Any) -> None:
     # Blocked channels count by created_at. processing.publishing creates them with
     # bulk_create (no signal), always now: today is never cached.
     forget_days([instance.created_at])
 
 
-@receiver(post_save, sender=Product, dispatch_uid="review.daycache.product_saved")
+@receiver(post_save, sender=Product, dispatch_uid="insights.daycache.product_saved")
 def on_product_saved(sender: Any, instance: Product, created: bool, **kwargs: Any) -> None:
     # Product.save copies a changed brand or category to its versions right after this signal:
     # they move between filtered figures on every day they count, so all days go (rare).

@@ -483,7 +483,7 @@ def volume_tiers(
     start: datetime, end: datetime, filters: Filters | None, days: list[DailyCost]
 ) -> list[VolumeTier]:
     """cost_breakdown's tiers from the range's per-day costs (`days`, as cost_per_day gives them,
-    possibly from review.daycache): only the days where a tier starts are read again."""
+    possibly from insights.daycache): only the days where a tier starts are read again."""
     computed = _computed(start, end, filters)
     tier_starts = _tier_starts(start, end)
     in_tier: dict[int, tuple[int, float]] = {}
