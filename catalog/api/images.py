@@ -22,8 +22,8 @@ from catalog.api.products import VersionSummary
 from catalog.api.schemas import Sku
 from catalog.intake.url_import import start_url_import
 from catalog.models import Priority, Product, SourceRole, UploadBatch
-from catalog.outbound import FetchFailed, UnsafeURL
 from catalog.uploads import create_batch, do_upload_photos, too_large
+from lightbox.outbound import FetchFailed, UnsafeURL
 
 router = Router(tags=["images"])
 

@@ -15,12 +15,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from catalog import outbound
 from catalog.intake.service import product_for
 from catalog.models import ImageVersion, Product, SourceRole, UploadBatch
-from catalog.outbound import FetchFailed, UnsafeURL
 from catalog.uploads import UploadRefused, add_photo, create_batch
-from lightbox import jobs
+from lightbox import jobs, outbound
+from lightbox.outbound import FetchFailed, UnsafeURL
 
 logger = logging.getLogger("lightbox.intake")
 # What a URL import can fail with; every one carries a message for the merchandiser.

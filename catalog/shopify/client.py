@@ -16,7 +16,7 @@ token itself is refused (every later call would fail the same way).
 
 The access token is sent in one header and is nowhere else: not in log lines, exception
 text or repr(). No Django here: the HTTP function (catalog.outbound.request, whose
-errors are catalog.safe_http's) and the sleep are passed in.
+errors are lightbox.outbound's) and the sleep are passed in.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from catalog.safe_http import FetchFailed, UnsafeURL, retry_after
+from lightbox.outbound import FetchFailed, UnsafeURL, retry_after
 
 log = logging.getLogger(__name__)
 

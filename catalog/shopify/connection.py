@@ -14,10 +14,11 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from catalog import crypto, outbound
+from catalog import crypto
 from catalog.shopify import queries
 from catalog.shopify.client import ShopifyClient, ShopifyError
 from catalog.shopify.models import ShopifyStore
+from lightbox import outbound
 
 log = logging.getLogger(__name__)
 

@@ -33,13 +33,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalog import outbound
 from catalog.exports.selection import image_label
 from catalog.shopify import queries, staged
 from catalog.shopify.client import ShopifyAuthError, ShopifyClient, ShopifyError
 from catalog.shopify.connection import client_for, connected_store
 from catalog.shopify.handles import handle_for
 from catalog.shopify.models import MediaStatus, ShopifyMedia, ShopifyStore
+from lightbox import outbound
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from catalog.safe_http import FetchFailed, UnsafeURL
 from catalog.shopify.client import HttpFunction, ShopifyError
+from lightbox.outbound import FetchFailed, UnsafeURL
 
 _XML_MESSAGE = re.compile(rb"<Message>(.*?)</Message>", re.S)
 

@@ -32,10 +32,11 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog import crypto, outbound
+from catalog import crypto
 from catalog.webhooks import services
 from catalog.webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event, EventType
 from catalog.webhooks.signing import signature_header
+from lightbox import outbound
 
 logger = logging.getLogger("lightbox.webhooks")
 
@@ -134,7 +135,7 @@ def send(claim: Claim) -> Outcome:
     # whatever clock the scheduling runs on.
     timestamp = int(time.time())
     headers = {
-        # Capitalised like safe_http's own defaults, so ours replace them instead of doubling.
+        # Capitalised like the outbound module's own defaults, so ours replace them instead of doubling.
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "webhook-id": claim.event_id,

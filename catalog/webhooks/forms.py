@@ -3,8 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.core.validators import URLValidator
 
-from catalog import outbound
 from catalog.webhooks.models import SUBSCRIBABLE_EVENTS, EventType
+from lightbox import outbound
 
 
 class EndpointForm(forms.Form):

@@ -26,10 +26,10 @@ schema.config.update(headers={"Authorization": f"Bearer {TOKEN}"})
 @pytest.fixture
 def world(db, admin_user, product, make_version, monkeypatch):
     """A few rows so lookups can succeed, and the admin's token."""
-    from catalog import outbound
     from catalog.api.models import ApiToken, digest
     from catalog.models import UploadBatch, VersionStatus
-    from catalog.safe_http import static_resolver
+    from lightbox import outbound
+    from lightbox.outbound import static_resolver
 
     ApiToken.objects.create(user=admin_user, name="fuzz", prefix=TOKEN[:12], token_hash=digest(TOKEN))
     make_version(product, status=VersionStatus.FLAGGED, score=40, reasons=[{"code": "cut_off"}])

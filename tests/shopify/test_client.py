@@ -9,7 +9,6 @@ import pytest
 from graphql import parse, specified_rules, validate
 from graphql.validation import NoDeprecatedCustomRule
 
-from catalog import outbound
 from catalog.shopify import queries
 from catalog.shopify.client import (
     ShopifyAuthError,
@@ -19,6 +18,7 @@ from catalog.shopify.client import (
     retry_after_seconds,
     throttle_wait,
 )
+from lightbox import outbound
 from tests.fakes.shopify import RETRY_AFTER, SCHEMA, THROTTLED_COST, THROTTLED_WAIT
 from tests.shopify.conftest import Recorder
 

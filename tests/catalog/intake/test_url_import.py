@@ -11,8 +11,8 @@ import pytest
 
 from catalog.intake.url_import import import_from_url, import_url_job, start_url_import
 from catalog.models import ImageVersion, Product, SourceImage, UploadBatch
-from catalog.outbound import FetchFailed, UnsafeURL
 from catalog.uploads import UploadRefused, create_batch
+from lightbox.outbound import FetchFailed, UnsafeURL
 from tests.catalog.http_server import LocalServer, send
 from tests.conftest import photo_bytes
 

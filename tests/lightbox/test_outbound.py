@@ -15,8 +15,8 @@ import ssl
 
 import pytest
 
-from catalog import safe_http
-from catalog.safe_http import FetchFailed, UnsafeURL, check_url, fetch_image, request, static_resolver
+from lightbox import outbound
+from lightbox.outbound import FetchFailed, UnsafeURL, check_url, fetch_image, request, static_resolver
 from tests.catalog.http_server import LocalServer, drip, endless, redirect, send
 from tests.conftest import photo_bytes
 
@@ -74,7 +74,7 @@ REFUSED = [
 
 
 def resolver_for(table):
-    return static_resolver(table) if table is not None else safe_http.socket.getaddrinfo
+    return static_resolver(table) if table is not None else outbound.socket.getaddrinfo
 
 
 def call_check(url, resolver):
@@ -165,14 +165,14 @@ def read_bytes(monkeypatch):
     class Count:
         total = 0
 
-    original = safe_http._DeadlineReader.readinto
+    original = outbound._DeadlineReader.readinto
 
     def counting(self, buffer):
         n = original(self, buffer)
         Count.total += n or 0
         return n
 
-    monkeypatch.setattr(safe_http._DeadlineReader, "readinto", counting)
+    monkeypatch.setattr(outbound._DeadlineReader, "readinto", counting)
     return Count
 
 
@@ -512,7 +512,7 @@ def test_static_resolver_answers_like_getaddrinfo():
 def test_retry_after_is_read_as_seconds_or_an_http_date_and_never_negative():
     from datetime import UTC, datetime, timedelta
 
-    from catalog.safe_http import retry_after
+    from lightbox.outbound import retry_after
 
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert retry_after("120") == timedelta(seconds=120)

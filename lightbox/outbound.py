@@ -12,7 +12,8 @@ API) goes through here. The rules, after the OWASP SSRF cheat sheet:
 - redirects are off by default, and each hop followed is checked like the first URL;
 - one deadline covers connecting, sending and reading, and response bodies are capped.
 
-Stdlib only, no Django: catalog/outbound.py passes the settings in.
+The networks a caller may reach besides public ones, and the import limits, come from
+settings unless passed (tests pass their own); nothing else here touches Django.
 """
 
 from __future__ import annotations
@@ -100,8 +101,16 @@ class FetchedImage:
 # --- Checking ------------------------------------------------------------------------
 
 
+def configured_networks() -> Sequence[str]:
+    """LIGHTBOX_OUTBOUND_ALLOWED_NETWORKS: the non-public networks Lightbox may reach (none in
+    production; a test double on loopback is let through by listing 127.0.0.1/32)."""
+    from django.conf import settings
+
+    return tuple(settings.LIGHTBOX_OUTBOUND_ALLOWED_NETWORKS)
+
+
 def check_url(
-    url: str, *, allowed_networks: Sequence[str] = (), resolver: Resolver = socket.getaddrinfo
+    url: str, *, allowed_networks: Sequence[str] | None = None, resolver: Resolver = socket.getaddrinfo
 ) -> Target:
     """Refuse `url` unless it is http(s) and every address its host stands for is public.
 
@@ -121,7 +130,7 @@ def check_url(
     the host is, and hide the real host from a reader (``https://shop.com@10.0.0.1/``).
     """
     scheme, host, port, literal = _parse(url)
-    networks = _networks(allowed_networks)
+    networks = _networks(configured_networks() if allowed_networks is None else allowed_networks)
     if literal is not None:
         address = _connectable(literal)
         reason = _refusal(literal, networks)
@@ -558,7 +567,7 @@ def request(
     headers: Mapping[str, str] | None = None,
     timeout: float = 15.0,
     max_response_bytes: int = 1_000_000,
-    allowed_networks: Sequence[str] = (),
+    allowed_networks: Sequence[str] | None = None,
     follow_redirects: int = 0,
     resolver: Resolver = socket.getaddrinfo,
     ssl_context: ssl.SSLContext | None = None,
@@ -574,6 +583,7 @@ def request(
     target (UnsafeURL for a private one) and dropping all but harmless headers when a hop
     leaves the origin. Response header names are lower-case; repeated ones are joined
     with ", ". `ssl_context` replaces the default verifying context (tests with their own CA).
+    `allowed_networks` None: LIGHTBOX_OUTBOUND_ALLOWED_NETWORKS.
     """
     deadline = time.monotonic() + timeout
     opened = _open(
@@ -583,7 +593,7 @@ def request(
         headers=headers,
         deadline=deadline,
         timeout=timeout,
-        allowed_networks=allowed_networks,
+        allowed_networks=configured_networks() if allowed_networks is None else allowed_networks,
         follow_redirects=follow_redirects,
         resolver=resolver,
         ssl_context=ssl_context,
@@ -602,9 +612,9 @@ def request(
 def fetch_image(
     url: str,
     *,
-    max_bytes: int,
-    timeout: float,
-    allowed_networks: Sequence[str] = (),
+    max_bytes: int | None = None,
+    timeout: float | None = None,
+    allowed_networks: Sequence[str] | None = None,
     resolver: Resolver = socket.getaddrinfo,
     max_redirects: int = 3,
     ssl_context: ssl.SSLContext | None = None,
@@ -612,7 +622,13 @@ def fetch_image(
     """GET an image for import. Raises UnsafeURL, or FetchFailed when the answer is not a
     2xx, not image/* (SVG included: it is a document, not a photo), declares more than
     `max_bytes`, or sends more (reading stops at max_bytes+1, so a 5 GB body is never read
-    whole). The bytes are still untrusted: the intake checks them like any upload."""
+    whole). The bytes are still untrusted: the intake checks them like any upload. The
+    limits default to LIGHTBOX_URL_IMPORT_MAX_BYTES and LIGHTBOX_URL_IMPORT_TIMEOUT, the
+    networks to LIGHTBOX_OUTBOUND_ALLOWED_NETWORKS."""
+    from django.conf import settings
+
+    max_bytes = settings.LIGHTBOX_URL_IMPORT_MAX_BYTES if max_bytes is None else max_bytes
+    timeout = settings.LIGHTBOX_URL_IMPORT_TIMEOUT if timeout is None else timeout
     deadline = time.monotonic() + timeout
     opened = _open(
         "GET",
@@ -621,7 +637,7 @@ def fetch_image(
         headers={"Accept": "image/*"},
         deadline=deadline,
         timeout=timeout,
-        allowed_networks=allowed_networks,
+        allowed_networks=configured_networks() if allowed_networks is None else allowed_networks,
         follow_redirects=max_redirects,
         resolver=resolver,
         ssl_context=ssl_context,
