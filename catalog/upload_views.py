@@ -13,13 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from catalog.access import require_permission
 from catalog.forms import BatchForm, UploadForm
 from catalog.intake.service import manifest_of, receive_archive, receive_file, store_manifest
 from catalog.models import ImageVersion, Priority, UploadBatch
-from catalog.polling import progress_fragment
 from catalog.uploads import UploadRefused, create_batch, do_upload_photos, too_large
+from lightbox.access import require_permission
 from lightbox.htmx import wants_fragment
+from lightbox.polling import progress_fragment
 
 SETTLED_STATES = (*ImageVersion.TERMINAL_STATES, *ImageVersion.REVIEWABLE_STATES)
 

@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from catalog import public_urls
-from catalog.access import require_permission
 from catalog.channels import blocked_channel_names, settled_on_channels, with_channel_states
 from catalog.filters import ProductFilter
 from catalog.models import BlockedChannel, ImageVersion, Product, Rendition, ReviewDecision, SourceImage
+from lightbox.access import require_permission
 
 # Content types we serve stored images with; anything else goes out as a download.
 _IMAGE_TYPES = {

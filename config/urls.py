@@ -9,7 +9,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
-from catalog.access import require_admin
+from lightbox.access import require_admin
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from catalog.access import require_permission
 from insights.dashboard import DashboardForm, alerts, backlog, dashboard_kpis, versions_queued
+from lightbox.access import require_permission
 from lightbox.htmx import wants_fragment
 
 

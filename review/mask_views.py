@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
-from catalog.access import require_permission
 from catalog.models import ImageVersion
+from lightbox.access import require_permission
 from review.mask_edit import apply_fix, do_correct_mask
 from review.services import InvalidDecision, StaleDecision
 from review.views import REVIEW, _after_decision, _filters, _label, _refused, _stale

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.access import require_permission
 from catalog.models import ImageVersion, MarketplaceProfile
 from catalog.reasons import count_reason_codes
+from lightbox.access import require_permission
 from lightbox.htmx import wants_fragment
 from processing.publishing import forecast
 from processing.thresholds import model_for

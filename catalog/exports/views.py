@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.access import require_permission
 from catalog.exports.forms import ExportForm
 from catalog.exports.models import Export, ExportKind
 from catalog.exports.services import PERMISSION, ExportError, start_export
-from catalog.polling import progress_fragment
+from lightbox.access import require_permission
 from lightbox.htmx import wants_fragment
+from lightbox.polling import progress_fragment
 
 CONTENT_TYPES: dict[str, str] = {
     ExportKind.SHOPIFY_CSV: "text/csv; charset=utf-8",

@@ -14,11 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from catalog import crypto
 from catalog.shopify import queries
 from catalog.shopify.client import ShopifyClient, ShopifyError
 from catalog.shopify.models import ShopifyStore
-from lightbox import outbound
+from lightbox import crypto, outbound
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The Shopify store Lightbox pushes to, and the media it has created there.
 
-The access token is kept only encrypted (catalog.crypto) and is read back in one place,
+The access token is kept only encrypted (lightbox.crypto) and is read back in one place,
 `ShopifyStore.access_token()`, by the code that builds the API client. Nothing renders it:
 the connection page says when and by whom a token was entered, never any part of it.
 
@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog import crypto
+from lightbox import crypto
 
 SHOP_DOMAIN_PATTERN = r"\A[a-z0-9][a-z0-9-]{0,59}\.myshopify\.com\Z"
 shop_domain_validator = RegexValidator(

@@ -7,10 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from catalog.access import require_admin
 from catalog.shopify.connection import do_check_connection, do_connect_store, do_disconnect_store
 from catalog.shopify.forms import ConnectionForm
 from catalog.shopify.models import ShopifyMedia, ShopifyStore
+from lightbox.access import require_admin
 
 
 def _active_store() -> ShopifyStore | None:

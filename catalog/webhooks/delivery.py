@@ -32,11 +32,10 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog import crypto
 from catalog.webhooks import services
 from catalog.webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event, EventType
 from catalog.webhooks.signing import signature_header
-from lightbox import outbound
+from lightbox import crypto, outbound
 
 logger = logging.getLogger("lightbox.webhooks")
 

@@ -95,7 +95,7 @@ class EndpointSecret(models.Model):
     expires_at, so receivers can switch over without dropping deliveries."""
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="secrets")
-    secret_encrypted = models.TextField(help_text="whsec_… encrypted with catalog.crypto.")
+    secret_encrypted = models.TextField(help_text="whsec_… encrypted with lightbox.crypto.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: the current secret.")
 

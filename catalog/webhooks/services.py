@@ -18,9 +18,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog import crypto
 from catalog.webhooks.models import Endpoint, EndpointSecret
 from catalog.webhooks.signing import new_secret
+from lightbox import crypto
 
 logger = logging.getLogger("lightbox.webhooks")
 

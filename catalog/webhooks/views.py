@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from catalog.access import require_admin
 from catalog.webhooks import delivery as sending
 from catalog.webhooks import services
 from catalog.webhooks.forms import EndpointForm, RotateForm
 from catalog.webhooks.models import Attempt, Delivery, Endpoint
+from lightbox.access import require_admin
 from lightbox.htmx import htmx
 
 DELIVERIES_SHOWN = 50

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from catalog import crypto
 from catalog.shopify.models import ShopifyMedia, ShopifyStore
+from lightbox import crypto
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog import crypto
 from catalog.webhooks import services
 from catalog.webhooks.delivery import deliver_due
 from catalog.webhooks.models import Delivery, DeliveryStatus, Endpoint, EventType
+from lightbox import crypto
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from catalog import crypto
+from lightbox import crypto
 
 
 def test_a_secret_comes_back_and_is_not_stored_in_clear(settings):
