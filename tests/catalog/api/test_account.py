@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog.api.models import ApiToken
-from tests.api.conftest import ApiClient, assert_error
+from tests.catalog.api.conftest import ApiClient, assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import ImageVersion, SourceImage, UploadBatch
-from tests.api.conftest import ApiClient, assert_error
+from tests.catalog.api.conftest import ApiClient, assert_error
 from tests.catalog.http_server import LocalServer, send
 from tests.conftest import photo_bytes
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from catalog.api.api import api
 from catalog.api.models import ApiToken
-from tests.api.conftest import ApiClient, assert_error
+from tests.catalog.api.conftest import ApiClient, assert_error
 
 # As clients see it: JSON, with string status codes.
 SCHEMA = json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1"), cls=DjangoJSONEncoder))

@@ -10,7 +10,7 @@ import pytest
 from catalog.api.models import ApiToken
 from catalog.exports.models import Export
 from catalog.models import Product, SourceRole, UploadBatch
-from tests.api.conftest import ApiClient, assert_error
+from tests.catalog.api.conftest import ApiClient, assert_error
 
 
 def run_burst_worker() -> None:

@@ -19,8 +19,8 @@ from catalog.shopify.client import (
     throttle_wait,
 )
 from lightbox import outbound
+from tests.catalog.shopify.conftest import Recorder
 from tests.fakes.shopify import RETRY_AFTER, SCHEMA, THROTTLED_COST, THROTTLED_WAIT
-from tests.shopify.conftest import Recorder
 
 DOCUMENTS = [value for name, value in vars(queries).items() if name.isupper() and isinstance(value, str)]
 

@@ -6,8 +6,8 @@ import pytest
 
 from catalog.shopify.client import ShopifyAuthError
 from catalog.shopify.models import MediaStatus, ShopifyMedia
+from tests.catalog.shopify.conftest import Recorder, push
 from tests.fakes.shopify import RETRY_AFTER, THROTTLED_WAIT
-from tests.shopify.conftest import Recorder, push
 
 pytestmark = pytest.mark.django_db
 

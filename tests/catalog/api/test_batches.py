@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from catalog.models import UploadBatch, VersionStatus
-from tests.api.conftest import assert_error
+from tests.catalog.api.conftest import assert_error
 
 pytestmark = pytest.mark.django_db
 

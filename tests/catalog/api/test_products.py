@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from catalog.models import BlockedChannel, ImageVersion, MarketplaceProfile, Product, VersionStatus
-from tests.api.conftest import assert_error
+from tests.catalog.api.conftest import assert_error
 
 pytestmark = pytest.mark.django_db
 

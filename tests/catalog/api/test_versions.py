@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from catalog.models import BlockedChannel, ImageVersion, MarketplaceProfile, VersionStatus
-from tests.api.conftest import assert_error
+from tests.catalog.api.conftest import assert_error
 from tests.conftest import FLAGGED_REASONS
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_the_docs_page_renders_every_operation_without_leaving_the_site(live_server):
     done = subprocess.run(
-        [sys.executable, "-m", "tests.api.docs_probe", f"{live_server.url}/api/v1/docs"],
+        [sys.executable, "-m", "tests.catalog.api.docs_probe", f"{live_server.url}/api/v1/docs"],
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
