@@ -26,7 +26,7 @@ def _page(request: HttpRequest, form: TokenForm, new_token: str = "", status: in
         "new_token": new_token,
         "docs_url": reverse("api:openapi-view"),
     }
-    return render(request, "account/account.html", context, status=status)
+    return render(request, "api/account.html", context, status=status)
 
 
 @require_GET

@@ -28,7 +28,7 @@ CONTENT_TYPES: dict[str, str] = {
 def export_list(request: HttpRequest) -> HttpResponse:
     exports = Export.objects.select_related("created_by").order_by("-created_at")
     page = Paginator(exports, 25).get_page(request.GET.get("page"))
-    return render(request, "catalog/exports.html", {"page": page})
+    return render(request, "exports/exports.html", {"page": page})
 
 
 @require_POST
@@ -52,8 +52,8 @@ def export_detail(request: HttpRequest, export_id: str) -> HttpResponse:
     export = get_object_or_404(Export.objects.select_related("created_by"), pk=export_id)
     context = {"export": export}
     if wants_fragment(request):
-        return progress_fragment(request, "catalog/_export_progress.html", context, done=export.done)
-    return render(request, "catalog/export_detail.html", context)
+        return progress_fragment(request, "exports/_export_progress.html", context, done=export.done)
+    return render(request, "exports/export_detail.html", context)
 
 
 @require_GET

@@ -11,7 +11,7 @@ from catalog.exports.services import PERMISSION, shopify_push_available
 register = template.Library()
 
 
-@register.inclusion_tag("catalog/_export_buttons.html", takes_context=True)
+@register.inclusion_tag("exports/_export_buttons.html", takes_context=True)
 def export_buttons(context: template.Context, scope: str, value: Any = "", count: int = 0) -> dict[str, Any]:
     """Buttons that POST an export of `scope` ("list", "batch" or "product") to the export view.
 
