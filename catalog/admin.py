@@ -1,15 +1,18 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from catalog.models import (
     ImageVersion,
+    MarketplaceProfile,
     Product,
     Rendition,
     ReviewDecision,
     SourceImage,
     UploadBatch,
 )
+from processing.profiles import MarketplaceProfileForm, spec_for
+from processing.rerender import start_rerender
 
 
 @admin.register(Product)
@@ -76,3 +79,48 @@ class ReviewDecisionAdmin(admin.ModelAdmin):
     list_display = ["version", "action", "reason", "reviewer", "decided_at"]
     list_filter = ["action"]
     raw_id_fields = ["version"]
+
+
+def _minimum(profile: MarketplaceProfile) -> tuple[int, int, str]:
+    return profile.min_long_side, profile.min_short_side, (profile.checks or {}).get("min_size", "error")
+
+
+@admin.register(MarketplaceProfile)
+class MarketplaceProfileAdmin(admin.ModelAdmin):
+    form = MarketplaceProfileForm
+    list_display = [
+        "name",
+        "channel",
+        "role",
+        "canvas_width",
+        "canvas_height",
+        "output_format",
+        "enabled",
+        "required",
+        "revision",
+    ]
+    list_filter = ["channel", "enabled", "required", "output_format"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["revision", "updated_at", "current_spec"]
+
+    @admin.display(description="Spec")
+    def current_spec(self, obj: MarketplaceProfile) -> str:
+        return str(spec_for(obj)) if obj.pk else "—"
+
+    def save_model(self, request, obj, form, change):
+        before = MarketplaceProfile.objects.filter(pk=obj.pk).first() if change else None
+        changed_output = (
+            before is None
+            or str(spec_for(before)) != str(spec_for(obj))
+            or (obj.enabled and not before.enabled)
+            # Which photos the profile blocks (processing.publishing.forecast).
+            or _minimum(before) != _minimum(obj)
+        )
+        if before is not None and changed_output:
+            obj.revision = before.revision + 1
+        super().save_model(request, obj, form, change)
+        if before is not None and changed_output and obj.enabled:
+            run = start_rerender(obj, request.user)
+            messages.info(
+                request, f"Re-rendering {run.total} published image(s) for {obj.name} in the background."
+            )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from catalog import upload_views, views
-from catalog.exports import views as export_views
+from catalog.exports import urls as export_urls
 
 app_name = "catalog"
 urlpatterns = [
@@ -16,10 +16,8 @@ urlpatterns = [
     path("batches/<uuid:batch_id>/", upload_views.batch_detail, name="batch_detail"),
     path("batches/<uuid:batch_id>/files", upload_views.batch_files, name="batch_files"),
     path("batches/<uuid:batch_id>/close", upload_views.batch_close, name="batch_close"),
-    path("exports/", export_views.export_list, name="exports"),
-    path("exports/new", export_views.export_start, name="export_start"),
-    path("exports/<uuid:export_id>/", export_views.export_detail, name="export_detail"),
-    path("exports/<uuid:export_id>/download", export_views.export_download, name="export_download"),
+    # Exports' own routes, named in this namespace (catalog:exports, catalog:export_detail…).
+    *export_urls.urlpatterns,
     path("files/sources/<uuid:source_id>", views.source_file, name="source_file"),
     path("files/versions/<uuid:version_id>/<str:kind>", views.version_file, name="version_file"),
     path("files/renditions/<uuid:rendition_id>", views.rendition_file, name="rendition_file"),
