@@ -1,5 +1,5 @@
-# The moved table takes insights' name, its constraint too (renamed in place: no rows are
-# copied and the unique index is not rebuilt).
+# The moved table takes insights' name, its constraints and identity sequence too (renamed
+# in place: no rows are copied and no index is rebuilt).
 
 from django.db import migrations, models
 
@@ -28,10 +28,20 @@ class Migration(migrations.Migration):
             ],
             database_operations=[
                 migrations.RunSQL(
-                    "ALTER TABLE insights_dashboardday RENAME CONSTRAINT "
-                    "review_dashboardday_unique_day_filters TO insights_dashboardday_unique_day_filters",
-                    "ALTER TABLE insights_dashboardday RENAME CONSTRAINT "
-                    "insights_dashboardday_unique_day_filters TO review_dashboardday_unique_day_filters",
+                    [
+                        "ALTER TABLE insights_dashboardday RENAME CONSTRAINT "
+                        "review_dashboardday_unique_day_filters TO insights_dashboardday_unique_day_filters",
+                        "ALTER TABLE insights_dashboardday RENAME CONSTRAINT "
+                        "review_dashboardday_pkey TO insights_dashboardday_pkey",
+                        "ALTER SEQUENCE IF EXISTS review_dashboardday_id_seq RENAME TO insights_dashboardday_id_seq",
+                    ],
+                    [
+                        "ALTER TABLE insights_dashboardday RENAME CONSTRAINT "
+                        "insights_dashboardday_unique_day_filters TO review_dashboardday_unique_day_filters",
+                        "ALTER TABLE insights_dashboardday RENAME CONSTRAINT "
+                        "insights_dashboardday_pkey TO review_dashboardday_pkey",
+                        "ALTER SEQUENCE IF EXISTS insights_dashboardday_id_seq RENAME TO review_dashboardday_id_seq",
+                    ],
                 ),
             ],
         ),

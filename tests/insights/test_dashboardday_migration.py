@@ -54,6 +54,12 @@ def test_cached_days_survive_the_move_to_insights(old_apps):
 
     assert "insights_dashboardday" in _tables()
     assert "review_dashboardday" not in _tables()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = 'insights_dashboardday'::regclass")
+        assert {name for (name,) in cursor.fetchall()} == {
+            "insights_dashboardday_pkey",
+            "insights_dashboardday_unique_day_filters",
+        }
     rows = list(
         DashboardDay.objects.order_by("day").values_list("day", "filters_key", "payload", "computed_at")
     )
