@@ -161,3 +161,31 @@ def test_fill_holes_repairs_a_hole_in_one_click_and_saves_as_a_fixed_model_mask(
         assert stored.getpixel((340, 290)) == 255
         assert stored.getpixel((50, 50)) == 0
     assert MarketplaceProfile.objects.exists()
+
+
+def test_zoom_view_keys_and_a_grow_click_take_back_the_handle_by_colour(
+    log_in, live_server, reviewer, make_flagged, redis_conn
+):
+    version = make_flagged(photo=studio_photo(), reasons=[{"code": "missing_part", "message": "Lost."}])
+    version.mask.save("m.png", ContentFile(model_mask()), save=True)
+    page = log_in(reviewer.username, PASSWORD)
+    open_editor(page, live_server, version)
+    editor = page.get_by_test_id("mask-editor")
+
+    page.keyboard.press("1")
+    assert float(editor.get_attribute("data-zoom")) == pytest.approx(1.0)
+    page.keyboard.press("+")
+    assert float(editor.get_attribute("data-zoom")) == pytest.approx(1.25)
+    page.keyboard.press("0")
+    for mode in ("white", "checker", "profile", "edit"):
+        page.keyboard.press("v")
+        assert editor.get_attribute("data-mode") == mode
+
+    page.keyboard.press("g")
+    page.mouse.click(*on_screen(page, 600, 300))
+
+    page.get_by_text("Part taken back.").wait_for()
+    assert mask_at(page, 600, 300) == 255
+    assert mask_at(page, 600, 100) == 0
+    page.keyboard.press("z")
+    assert mask_at(page, 600, 300) == 0
