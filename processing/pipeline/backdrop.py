@@ -44,7 +44,7 @@ BORDER = 0.04
 MAX_SPREAD = 0.10
 
 # Per-pixel limits, in log linear-light units, never tighter than these floors
-# nor than four times what the photo's own backdrop shows as noise.
+# nor than six times the frame's typical (75th percentile) deviation.
 _CHROMA_FLOOR = 0.06  # chromaticity change that is the product's colour, not noise
 _SHADE_FLOOR = 0.04  # brightness change (about 4%) that is more than noise
 # Fill light keeps a studio's shadows above about a sixth of the key light (2.6 stops,
@@ -178,9 +178,14 @@ def _classify(
     shade: np.ndarray, chroma: np.ndarray, frame: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(product, shadow, unsure) boolean maps from the residual's brightness and chromaticity."""
-    chroma_limit = max(_CHROMA_FLOOR, 4 * float(np.percentile(chroma[frame], 95)))
-    shade_limit = max(_SHADE_FLOOR, 4 * float(np.percentile(np.abs(shade[frame]), 95)))
-    sure = (chroma > chroma_limit) | (shade > shade_limit) | (shade < _DEEPEST_SHADOW)
+    # The frame's noise from its quietest three quarters: a product reaching the frame
+    # (cut off, or simply large) must not pass for noise and raise the limits past itself.
+    chroma_limit = max(_CHROMA_FLOOR, 6 * float(np.percentile(chroma[frame], 75)))
+    shade_limit = max(_SHADE_FLOOR, 6 * float(np.percentile(np.abs(shade[frame]), 75)))
+    # Noise in log light grows as the light falls (the same sensor noise on a smaller
+    # signal), so a shadow's chromaticity is allowed to wander as far as it is dark.
+    coloured = chroma > chroma_limit
+    sure = coloured | (shade > shade_limit) | (shade < _DEEPEST_SHADOW)
     sure = ndimage.binary_opening(sure)  # isolated noisy pixels are not product
     shadow_like = (shade < -shade_limit) & ~sure
     backdrop = ~(sure | shadow_like)
@@ -214,8 +219,16 @@ def _classify(
         elif share <= _SHADOW_EDGE_SHARE:
             verdict[index] = 0.0
     judged = verdict[labels]
-    product = sure | (pieces_map & (judged == 1.0)) | (shadow_like & ~pieces_map)
-    shadow = pieces_map & (judged == 0.0)
+    # The sharp edges the pieces were cut along are an object's, except inside a shadow
+    # (noise in a dark, flat shadow makes edges too): each takes its nearest piece's side.
+    outline_pixels = shadow_like & ~pieces_map
+    if count:
+        _, (near_y, near_x) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
+        in_shadow = outline_pixels & (verdict[labels[near_y, near_x]] == 0.0)
+    else:
+        in_shadow = np.zeros_like(outline_pixels)
+    product = sure | (pieces_map & (judged == 1.0)) | (outline_pixels & ~in_shadow)
+    shadow = (pieces_map & (judged == 0.0)) | in_shadow
     unsure = pieces_map & (judged == 0.5)
     return product, shadow, unsure
 

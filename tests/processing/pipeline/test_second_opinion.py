@@ -66,9 +66,9 @@ class Studio:
         cast: float = 0.0,
         grey_item: bool = False,
         white: bool = False,
+        box: tuple[int, int, int, int] = (330, 180, 570, 560),  # left, top, right, bottom
         seed: int = 0,
     ) -> None:
-        box = (330, 180, 570, 560)  # left, top, right, bottom
         product = np.zeros((HEIGHT, WIDTH), bool)
         product[box[1] : box[3], box[0] : box[2]] = True
         light = _backdrop(colour, sweep=sweep, vignette=vignette)
@@ -201,6 +201,20 @@ def test_a_cut_out_that_took_in_a_patch_of_backdrop_is_flagged_backdrop_included
     assert "backdrop_included" in _codes(report)
     assert "missing_part" not in _codes(report)
     assert "right" in next(r for r in report.reasons if r.code == "backdrop_included").message
+
+
+def test_a_product_reaching_the_frame_does_not_blind_the_second_opinion():
+    """A product cut off by the top of the frame fills part of the frame the backdrop is
+    learnt from; the cut-out that dropped that part is still caught."""
+    shot = Studio(contact=0.4, box=(250, 0, 650, 520))
+    dropped = shot.truth.copy()
+    dropped[:200] = False
+
+    report = shot.assess(shot.mask(dropped))
+
+    assert "missing_part" in _codes(report)
+    assert "at the top" in next(r for r in report.reasons if r.code == "missing_part").message
+    assert not report.passed
 
 
 def test_a_few_pixels_of_edge_disagreement_are_recorded_but_fail_nothing():
