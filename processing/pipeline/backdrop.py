@@ -71,9 +71,13 @@ class BackdropEstimate:
     shadow: Image.Image | None  # "L" 255 where it sees a shadow on the backdrop
 
 
-def estimate_backdrop(image: Image.Image, *, max_spread: float = MAX_SPREAD) -> BackdropEstimate:
+def estimate_backdrop(
+    image: Image.Image, *, max_spread: float = MAX_SPREAD, full_size: bool = True
+) -> BackdropEstimate:
     """Fit the backdrop of `image` and, when it is a plain studio surface, classify every
-    pixel as product, shadow or unsure (see the module's docstring)."""
+    pixel as product, shadow or unsure (see the module's docstring). The masks are at the
+    input's size, or with `full_size=False` at the working size they were made at (a
+    caller that compares them at that scale saves an upsampling and a downsampling)."""
     small = _working_copy(image)
     rgb = np.asarray(small, dtype=np.float32)
     frame = _frame(rgb.shape[:2])
@@ -91,17 +95,19 @@ def estimate_backdrop(image: Image.Image, *, max_spread: float = MAX_SPREAD) -> 
     product, shadow, unsure = _classify(shade, chroma, frame)
     product = _without_specks(product)
 
-    def full_size(values: np.ndarray) -> Image.Image:
+    def as_mask(values: np.ndarray) -> Image.Image:
         mask = Image.fromarray(np.where(values, 255, 0).astype(np.uint8), mode="L")
-        return mask if mask.size == image.size else mask.resize(image.size, Image.Resampling.BILINEAR)
+        if not full_size or mask.size == image.size:
+            return mask
+        return mask.resize(image.size, Image.Resampling.BILINEAR)
 
     return BackdropEstimate(
         color,
         spread,
         is_plain=True,
-        mask=full_size(product),
-        unsure=full_size(unsure),
-        shadow=full_size(shadow),
+        mask=as_mask(product),
+        unsure=as_mask(unsure),
+        shadow=as_mask(shadow),
     )
 
 
