@@ -16,6 +16,7 @@ from scipy import ndimage
 
 from processing.pipeline.backdrop import estimate_backdrop
 from processing.pipeline.quality import SecondOpinion, assess, compare_masks
+from tests.processing.pipeline.imagefactory import srgb_decode, srgb_encode
 
 WIDTH, HEIGHT = 900, 720
 
@@ -40,13 +41,11 @@ def _backdrop(colour: tuple[float, float, float], *, sweep: float, vignette: flo
 
 
 def _linear(srgb: np.ndarray) -> np.ndarray:
-    c = srgb / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return srgb_decode(srgb / 255.0)
 
 
 def _srgb(linear: np.ndarray) -> np.ndarray:
-    c = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
-    return c * 255.0
+    return srgb_encode(linear) * 255.0
 
 
 def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
