@@ -19,6 +19,7 @@ from pathlib import Path
 from PIL import Image
 
 from processing.pipeline.ingest import BadImage
+from processing.pipeline.png import encode_png
 from processing.pipeline.quality import Thresholds
 
 IMAGE_SUFFIXES = {
@@ -145,14 +146,14 @@ def process_file(
         master_path = ""
         if result.master is not None:
             master_path = str(out / f"{name}.png")
-            result.master.image.save(master_path, format="PNG", compress_level=1)
+            Path(master_path).write_bytes(encode_png(result.master.image))
         mask_path = ""
         if save_masks:
             mask = result.mask
             if mask.size != result.ingested.original_size:
                 mask = mask.resize(result.ingested.original_size, Image.Resampling.BILINEAR)
             mask_path = str(out / "masks" / f"{name}.png")
-            mask.save(mask_path, format="PNG", compress_level=1)
+            Path(mask_path).write_bytes(encode_png(mask))
     report = result.report
     renditions = []
     if recipes and report.passed and result.master is not None:

@@ -9,7 +9,6 @@ Redis lost.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import socket
@@ -27,6 +26,7 @@ from processing.model_cache import get_segmentation_model
 from processing.pipeline.backdrop import estimate_backdrop
 from processing.pipeline.compose import ComposedMaster, compose_master
 from processing.pipeline.ingest import BadImage, IngestedImage, IngestLimits, hamming_distance, ingest
+from processing.pipeline.png import encode_png
 from processing.pipeline.quality import (
     MaskComparison,
     QualityReport,
@@ -233,13 +233,6 @@ def run_pipeline(
     return PipelineResult(ingested, mask, master, report, model, second_kind, cascade)
 
 
-def _png_bytes(image: Image.Image) -> bytes:
-    # Level 1: masters are internal and re-read once per render; speed beats bytes here.
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
-
-
 # dHash bits two photos may differ by and still be "the same picture" (re-encoded, resized).
 NEAR_DUPLICATE_BITS = 6
 
@@ -261,9 +254,9 @@ def _near_duplicate_of(version: ImageVersion, phash: str) -> int | None:
 
 def _persist(version: ImageVersion, result: PipelineResult, clock: StageClock) -> None:
     with clock.stage("save"):
-        version.mask.save(f"{version.pk}.png", ContentFile(_png_bytes(result.mask)), save=False)
+        version.mask.save(f"{version.pk}.png", ContentFile(encode_png(result.mask)), save=False)
         if result.master is not None:
-            version.master.save(f"{version.pk}.png", ContentFile(_png_bytes(result.master.image)), save=False)
+            version.master.save(f"{version.pk}.png", ContentFile(encode_png(result.master.image)), save=False)
     model = result.model
     fields = {
         "mask": version.mask.name,

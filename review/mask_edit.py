@@ -33,6 +33,7 @@ from lightbox import jobs
 from processing.pipeline import mask_ops
 from processing.pipeline.backdrop import estimate_backdrop
 from processing.pipeline.ingest import BadImage, IngestLimits, ingest
+from processing.pipeline.png import encode_png
 from review.services import InvalidDecision, StaleDecision, _decide
 
 logger = logging.getLogger("lightbox.review")
@@ -98,13 +99,6 @@ def read_mask(
     return mask
 
 
-def _png(mask: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    # Level 1, as for masters: a hand mask is internal and read once by processing.
-    mask.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
-
-
 def _successor_options(old: ImageVersion, mask_source: str, fixes: list[str]) -> dict[str, Any]:
     """The new version keeps the reviewer's render choices; the crop and model go: the mask
     covers the whole photo, and no model runs."""
@@ -139,7 +133,7 @@ def do_correct_mask(
     # Stored before the decision (a 24 MP PNG is not written inside a row lock) and
     # removed again if the decision is refused.
     # The editor sends a grey PNG: kept byte for byte (re-encoding 24 MP costs ~150 ms).
-    stored = data if Image.open(io.BytesIO(data)).mode == "L" else _png(mask)
+    stored = data if Image.open(io.BytesIO(data)).mode == "L" else encode_png(mask)
     name = default_storage.save(f"hand_masks/{uuid.uuid4()}.png", ContentFile(stored))
     created: list[ImageVersion] = []
 
@@ -233,7 +227,7 @@ def apply_fix(version: ImageVersion, op: str, data: bytes, points: Any = ()) -> 
             fixed = mask_ops.grow_at(mask, _photo_at(version.source, mask_image.size), pts[0])
     except mask_ops.MaskOpError as exc:
         raise InvalidDecision(str(exc)) from None
-    return _png(Image.fromarray(fixed, mode="L"))
+    return encode_png(Image.fromarray(fixed, mode="L"))
 
 
 def suggested_fixes(reasons: list[dict[str, Any]] | None) -> list[str]:

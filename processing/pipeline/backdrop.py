@@ -154,7 +154,13 @@ def _fit_surface(values: np.ndarray, terms: np.ndarray, where: np.ndarray) -> np
     design, samples = terms[ys, xs], values[ys, xs]
     keep = np.ones(ys.size, dtype=bool)
     for _ in range(3):
-        coef, *_ = np.linalg.lstsq(design[keep], samples[keep], rcond=None)
+        # Normal equations: six well-scaled terms (-1..1) keep them well conditioned, and
+        # they cost a fraction of lstsq's SVD.
+        kept = design[keep]
+        try:
+            coef = np.linalg.solve(kept.T @ kept, kept.T @ samples[keep])
+        except np.linalg.LinAlgError:  # too few distinct samples (a tiny frame): lstsq copes
+            coef, *_ = np.linalg.lstsq(kept, samples[keep], rcond=None)
         misfit = np.linalg.norm(samples - design @ coef, axis=1)
         keep = misfit <= np.percentile(misfit, 75)
     fitted: np.ndarray = terms @ coef

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pillow_heif
+import simplejpeg
 from PIL import ExifTags, Image, ImageCms, ImageOps
 
 __all__ = [
@@ -333,13 +334,63 @@ def _decode(data: bytes, fmt: str, limits: IngestLimits) -> _Decoded:
     original_size = (height, width) if orientation in _ROTATED_ORIENTATIONS else (width, height)
     long_side = limits.working_long_side
     if long_side is not None and max(width, height) > long_side:
+        wanted = _fit((width, height), long_side, round_up=True)
+        scaled = _decode_jpeg_scaled(data, image, wanted)
+        if scaled is not None:
+            return _Decoded(_upright(scaled, orientation), image.format or fmt, original_size, was_animated)
         # Ask for at least the working size: JPEG decodes at the smallest
         # 1/2, 1/4 or 1/8 scale still above it, HEIF may pick a big enough
         # embedded thumbnail, other formats ignore the request.
-        image.draft("RGB", _fit((width, height), long_side, round_up=True))
+        image.draft("RGB", wanted)
     image.load()
     ImageOps.exif_transpose(image, in_place=True)
     return _Decoded(image, image.format or fmt, original_size, was_animated)
+
+
+def _decode_jpeg_scaled(data: bytes, header: Image.Image, wanted: tuple[int, int]) -> Image.Image | None:
+    """A plain RGB or grey JPEG decoded by libjpeg-turbo straight to the smallest of its
+    n/8 scales that still covers `wanted` (a 12 MP photo to 3000 px in one pass, no
+    resize), or None to let Pillow decode it: other modes (CMYK), or any complaint
+    from the decoder, whose wording Pillow's path turns into our own errors."""
+    if header.format not in ("JPEG", "MPO") or header.mode not in ("RGB", "L"):
+        return None
+    try:
+        pixels = simplejpeg.decode_jpeg(
+            data,
+            colorspace="RGB" if header.mode == "RGB" else "GRAY",
+            min_width=wanted[0],
+            min_height=wanted[1],
+            strict=True,
+        )
+    except ValueError:
+        return None
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    image = Image.fromarray(pixels)
+    if icc_profile := header.info.get("icc_profile"):
+        image.info["icc_profile"] = icc_profile
+    return image
+
+
+# EXIF orientation -> the transpose that makes the picture upright (as ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    method = _UPRIGHT.get(orientation)
+    if method is None:
+        return image
+    upright = image.transpose(method)
+    upright.info = image.info
+    return upright
 
 
 def _too_many_pixels(limits: IngestLimits, size: tuple[int, int] | None = None) -> BadImage:

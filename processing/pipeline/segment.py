@@ -75,6 +75,9 @@ def load_model(name: str, model_dir: Path, providers: list[str], *, threads: int
     """Create an inference session for `name` from weights already in `model_dir`.
 
     Never downloads: a missing file raises ModelNotProvisioned naming the command to run.
+    The U²-Net family runs on a plain ONNX Runtime session (we prepare its input
+    ourselves); other models go through rembg, imported only for them, since its import
+    (numba, pymatting) costs a worker a second at start-up.
     """
     import time
 
@@ -85,17 +88,21 @@ def load_model(name: str, model_dir: Path, providers: list[str], *, threads: int
         raise ModelNotProvisioned(
             f"model weights {path} are missing; run `python manage.py provision_model --model {name}`"
         )
-    # rembg resolves the weights through U2NET_HOME; point it at our directory.
-    os.environ["U2NET_HOME"] = str(model_dir)
-    from rembg import new_session
-
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
     chosen = available_providers(providers)
     started = time.perf_counter()
-    session = new_session(name, sess_opts=options, providers=chosen)
+    session: Any
+    if name in _U2NET_FAMILY:
+        session = _PlainSession(ort.InferenceSession(str(path), sess_options=options, providers=chosen))
+    else:
+        # rembg resolves the weights through U2NET_HOME; point it at our directory.
+        os.environ["U2NET_HOME"] = str(model_dir)
+        from rembg import new_session
+
+        session = new_session(name, sess_opts=options, providers=chosen)
     elapsed = time.perf_counter() - started
     active = tuple(session.inner_session.get_providers())
     return SegmentationModel(
@@ -106,6 +113,13 @@ def load_model(name: str, model_dir: Path, providers: list[str], *, threads: int
         session=session,
         load_seconds=elapsed,
     )
+
+
+@dataclass(frozen=True)
+class _PlainSession:
+    """An ONNX Runtime session shaped like rembg's (`inner_session`) for the U²-Net family."""
+
+    inner_session: Any
 
 
 def _working_copy(image: Image.Image, long_side: int) -> Image.Image:
@@ -149,10 +163,19 @@ def refine_mask(mask: Image.Image) -> Image.Image:
     return out.filter(ImageFilter.MedianFilter(3))
 
 
+def _model_input(image: Image.Image) -> Image.Image:
+    """The photo at the U²-Net input size. Antialiased (Lanczos) as rembg makes it: a
+    plain bilinear shrink aliases fine texture, which the model reads as edges
+    (mean IoU 0.933 -> 0.945 on the studio calibration set). `reducing_gap` shrinks by
+    a whole factor first, so this costs little even from a 3000 px photo."""
+    rgb = image.convert("RGB") if image.mode != "RGB" else image
+    return rgb.resize(_U2NET_SIZE, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
 def _predict_u2net(model: SegmentationModel, image: Image.Image) -> Image.Image:
-    """The model's mask at model scale (320×320), min-max normalised to 0–255."""
+    """The model's mask for a 320×320 input, min-max normalised to 0–255."""
     session = model.session.inner_session
-    pixels = np.asarray(image.resize(_U2NET_SIZE, Image.Resampling.BILINEAR), dtype=np.float32)
+    pixels = np.asarray(image, dtype=np.float32)
     pixels /= max(float(pixels.max()), 1e-6)
     tensor = ((pixels - _MEAN) / _STD).transpose(2, 0, 1)[np.newaxis]
     prediction = session.run(None, {session.get_inputs()[0].name: np.ascontiguousarray(tensor)})[0][0, 0]
@@ -164,9 +187,7 @@ def _predict_u2net(model: SegmentationModel, image: Image.Image) -> Image.Image:
 def segment(image: Image.Image, model: SegmentationModel, *, refine: bool = True) -> Segmentation:
     """Foreground mask of `image` at its own size."""
     if model.name in _U2NET_FAMILY:
-        # Shrink with a cheap filter first: the model only ever sees 320 px.
-        small = _working_copy(image, 640)
-        mask = _predict_u2net(model, small)
+        mask = _predict_u2net(model, _model_input(image))
         if refine:
             mask = refine_mask(mask)
         return Segmentation(mask=mask.resize(image.size, Image.Resampling.BILINEAR), model_size=_U2NET_SIZE)

@@ -298,6 +298,42 @@ def test_the_working_size_applies_to_the_upright_image() -> None:
     assert result.image.size == (50, 100)
 
 
+def test_a_jpeg_decoded_at_reduced_scale_matches_a_full_decode_resized() -> None:
+    photo = factory.product_photo((1600, 1200))
+    data = factory.encode(photo, "JPEG", quality=95)
+
+    reduced = ingest(data, IngestLimits(working_long_side=1200)).image
+    full = ingest(data).image.resize((1200, 900), Image.Resampling.LANCZOS)
+
+    assert reduced.size == (1200, 900)
+    difference = np.abs(np.asarray(reduced, dtype=float) - np.asarray(full, dtype=float))
+    assert difference.mean() < 2.0
+
+
+def test_a_rotated_wide_gamut_jpeg_decoded_at_reduced_scale_is_upright_and_converted() -> None:
+    upright = factory.quadrants((400, 800))
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = factory.encode(stored, "JPEG", quality=95, exif=exif, icc_profile=factory.display_p3_profile())
+
+    result = ingest(data, IngestLimits(working_long_side=400))
+
+    assert result.image.size == (200, 400)
+    assert result.icc_converted
+    reference = ingest(data).image.resize((200, 400), Image.Resampling.LANCZOS)
+    for xy in [(50, 50), (150, 50), (50, 350), (150, 350)]:
+        assert_close(pixel(result, xy), reference.getpixel(xy), tolerance=6)
+
+
+def test_a_large_jpeg_cut_short_is_still_reported_as_incomplete() -> None:
+    data = factory.truncated(factory.noisy_jpeg((1600, 1200)))
+
+    error = refusal(data, IngestLimits(working_long_side=800))
+
+    assert error.code == "truncated"
+
+
 # --- orientation ------------------------------------------------------------
 
 
