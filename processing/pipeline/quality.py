@@ -527,6 +527,77 @@ def compare_masks(
     return MaskComparison(missing, added, kept_shadow, edge, missing_at, added_at)
 
 
+@dataclass(frozen=True)
+class FilledParts:
+    """A cut-out with the parts it missed put back (see `fill_missing_parts`)."""
+
+    mask: Image.Image  # "L", the input mask's size
+    share: float  # area put back, as a share of the cut-out's area before
+    where: str  # where the largest piece lies ("at the top left")
+
+
+# A missed piece is put back only when at least this share of the product (smaller ones
+# are the edge band's business) and no farther from the cut-out than this share of the
+# product's size (the square root of its area): beside it, as the items of a set lie.
+_FILL_MIN_SHARE = 0.01
+_FILL_REACH_SHARE = 0.15
+
+
+def fill_missing_parts(mask: Image.Image, opinion: SecondOpinion, image: Image.Image) -> FilledParts | None:
+    """The cut-out with the whole parts it left out put back, or None when there are none
+    to put back with confidence.
+
+    For a studio backdrop's opinion only: on a plain sweep whatever is not backdrop is
+    the product, so a part the backdrop model sees as product (never shadow, never
+    unsure) that lies beside the cut-out, and whose outline towards the backdrop follows
+    edges in the photo (a real object's boundary, not a soft shadow's), is a part the
+    segmentation model missed: a second item of a set, a flat grey card beside a bottle.
+    The piece keeps the opinion's detail (its working scale), upsampled once."""
+    scale = min(1.0, COMPARE_LONG_SIDE / max(mask.size))
+    shape = (max(1, round(mask.height * scale)), max(1, round(mask.width * scale)))
+    ours = _boolean(mask, shape)
+    area = int(ours.sum())
+    if area == 0:
+        return None
+    other = _boolean(opinion.foreground, shape)
+    candidates = other & ~ours
+    for region in (opinion.unsure, opinion.shadow):
+        if region is not None:
+            candidates &= ~_boolean(region, shape)
+    pieces = ndimage.binary_opening(candidates, iterations=2)
+    labels, count = ndimage.label(pieces)
+    if not count:
+        return None
+    joined = ndimage.binary_dilation(ours, iterations=max(2, round(_BAND_SHARE * math.sqrt(area))) + 1)
+    beside = ndimage.distance_transform_cdt(~ours, metric="chessboard") <= _FILL_REACH_SHARE * math.sqrt(area)
+    edges = _photo_edges(image, shape)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    keep = np.zeros(count + 1, dtype=bool)
+    for index in range(1, count + 1):
+        if sizes[index] < _FILL_MIN_SHARE * area:
+            continue
+        piece = labels == index
+        if not (piece & beside).any():
+            continue
+        # The piece's own boundary where it faces the backdrop (not where it joins the cut-out).
+        boundary = piece & ~ndimage.binary_erosion(piece) & ~joined
+        if boundary.sum() >= 8 and float(edges[boundary].mean()) >= _OUTLINED_SHARE:
+            keep[index] = True
+    if not keep.any():
+        return None
+    added = keep[labels]
+    largest = int(np.argmax(np.where(keep, sizes, 0)))
+    piece_mask = Image.fromarray(np.where(added, 255, 0).astype(np.uint8), mode="L")
+    if piece_mask.size != mask.size:
+        piece_mask = piece_mask.resize(mask.size, Image.Resampling.BILINEAR)
+    filled = np.maximum(np.asarray(mask.convert("L")), np.asarray(piece_mask))
+    return FilledParts(
+        mask=Image.fromarray(filled, mode="L"),
+        share=float(added.sum() / area),
+        where=_where(labels == largest, ours),
+    )
+
+
 # An added piece whose stretch of the cut-out's outline lies this much on edges in the
 # photo is a product the backdrop's colour, not a patch of backdrop.
 _OUTLINED_SHARE = 0.5

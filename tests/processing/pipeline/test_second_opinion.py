@@ -15,8 +15,9 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from processing.pipeline.backdrop import estimate_backdrop
-from processing.pipeline.quality import SecondOpinion, assess, compare_masks
+from processing.pipeline.quality import SecondOpinion, assess, compare_masks, fill_missing_parts
 from tests.processing.pipeline.imagefactory import srgb_decode, srgb_encode
+from tests.processing.pipeline.scenes import iou
 
 WIDTH, HEIGHT = 900, 720
 
@@ -260,3 +261,40 @@ def test_unsure_regions_are_left_out_of_the_comparison():
 
     assert compare_masks(shot.mask(lost), opinion).missing == 0.0
     assert compare_masks(shot.mask(lost), SecondOpinion(shot.mask())).missing > 0.3
+
+
+# --- putting back what the model missed ------------------------------------------
+
+
+def test_a_grey_item_the_cut_out_missed_is_put_back_from_the_backdrop_model():
+    shot = Studio(contact=0.4, grey_item=True)
+    without_item = shot.truth & ~shot.grey_item
+
+    filled = fill_missing_parts(shot.mask(without_item), shot.opinion(), shot.image)
+
+    assert filled is not None
+    assert filled.share > 0.3
+    assert "right" in filled.where
+    assert iou(np.asarray(filled.mask) >= 128, shot.truth) > 0.95
+    assert shot.assess(filled.mask).passed
+
+
+def test_a_shadow_left_out_of_a_correct_cut_out_is_not_put_back():
+    shot = Studio(contact=0.55, cast=0.45)
+
+    assert fill_missing_parts(shot.mask(), shot.opinion(), shot.image) is None
+
+
+def test_a_soft_edged_dark_patch_is_not_put_back_as_a_part():
+    """Darker than any shadow (so the backdrop model calls it product) but with no
+    outline in the photo: nothing says it is an object, so it is not added."""
+    shot = Studio(contact=0.3)
+    blot = np.zeros_like(shot.truth)
+    left, top, right, bottom = shot.box
+    blot[top + 60 : top + 260, right - 10 : right + 160] = True
+    darkness = np.clip(_soft(blot, 30)[..., None] * 1.4, 0, 0.97)
+    pixels = _srgb(_linear(np.asarray(shot.image, dtype=np.float32)) * (1 - darkness))
+    shot.image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+
+    assert compare_masks(shot.mask(), shot.opinion(), shot.image).missing > 0.2  # the opinion's view
+    assert fill_missing_parts(shot.mask(), shot.opinion(), shot.image) is None
