@@ -308,11 +308,6 @@ def seaweedfs(tmp_path_factory):
 def s3_storage(seaweedfs, settings, monkeypatch):
     """Every file of this test in the SeaweedFS buckets (emptied first), for this process
     and, through the environment, for every worker process it starts."""
-    from config import storage_settings
-
     seaweedfs.empty()
-    for name, value in seaweedfs.env().items():
-        monkeypatch.setenv(name, value)
-    settings.STORAGES = {**settings.STORAGES, **storage_settings.file_storages()}
-    settings.LIGHTBOX_STORAGE = storage_settings.S3
+    seaweedfs.use(settings, monkeypatch)
     return seaweedfs

@@ -8,7 +8,6 @@ and PUBLIC (renditions) that anyone may read, as a bucket policy would allow in 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -59,6 +58,15 @@ class SeaweedS3:
             "LIGHTBOX_S3_SECRET_ACCESS_KEY": SECRET_KEY,
             "LIGHTBOX_S3_ADDRESSING_STYLE": "path",
         }
+
+    def use(self, settings, monkeypatch) -> None:
+        """Switch this test process, and every process it starts, to these buckets."""
+        from config import storage_settings
+
+        for name, value in self.env().items():
+            monkeypatch.setenv(name, value)
+        settings.STORAGES = {**settings.STORAGES, **storage_settings.file_storages()}
+        settings.LIGHTBOX_STORAGE = storage_settings.S3
 
     def client(self):
         import boto3
@@ -159,7 +167,3 @@ def start(directory: Path, timeout: float = 60) -> SeaweedS3:
             time.sleep(0.3)
     server.stop()
     raise RuntimeError(f"SeaweedFS did not come up in {timeout} s: {last_error}")
-
-
-def env_without_storage() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("LIGHTBOX_S3_") and k != "LIGHTBOX_STORAGE"}
