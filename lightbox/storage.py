@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import mimetypes
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, default_storage, storages
 from django.core.signals import setting_changed
 from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
@@ -56,6 +57,17 @@ def served_by_app(storage: Storage) -> bool:
     """True for the local disk: the app streams the bytes. False for a bucket, whose own
     URLs the browser or marketplace fetches."""
     return isinstance(_unwrapped(storage), FileSystemStorage)
+
+
+def file_origins() -> list[str]:
+    """The origins pages load stored files from besides their own, for a Content Security
+    Policy's img-src and connect-src: none on local disk, the bucket's (or its CDN's) otherwise."""
+    origins = set()
+    for storage in (default_storage, public_storage):
+        if not served_by_app(storage):
+            parts = urlsplit(storage.url("origin-probe"))
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
 
 
 def signed_url(field_file: FieldFile, *, content_type: str, download_name: str | None = None) -> str:
