@@ -20,7 +20,7 @@ from catalog.channels import blocked_channel_names, settled_on_channels, with_ch
 from catalog.filters import ProductFilter
 from catalog.models import BlockedChannel, ImageVersion, Product, Rendition, ReviewDecision, SourceImage
 from lightbox.access import require_permission
-from lightbox.storage import served_by_app
+from lightbox.storage import public_storage, served_by_app, signed_url
 
 # Content types we serve stored images with; anything else goes out as a download.
 _IMAGE_TYPES = {
@@ -112,7 +112,9 @@ def _image_response(field_file, fmt: str, *, download_name: str | None = None) -
     if content_type and download_name is None and not served_by_app(field_file.storage):
         # In a bucket: the browser fetches the bytes itself, from a short-lived signed URL
         # (a rendition: its public URL). Downloads still pass through here, named.
-        redirect_response = HttpResponseRedirect(field_file.url)
+        public = field_file.storage is public_storage
+        url = field_file.url if public else signed_url(field_file, content_type=content_type)
+        redirect_response = HttpResponseRedirect(url)
         redirect_response["Cache-Control"] = "private, no-store"
         return redirect_response
     try:
