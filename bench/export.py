@@ -27,7 +27,6 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
 from _setup import ROOT, bench_environment, table
 
@@ -63,7 +62,7 @@ def seed(count: int, photos: int, pixels: int) -> None:
     sku_prefix = prefix(pixels)
     existing = Product.objects.filter(sku__startswith=sku_prefix)
     sample = Rendition.objects.filter(version__source__product__sku__startswith=sku_prefix).first()
-    if existing.count() == count and sample and Path(sample.file.path).exists():
+    if existing.count() == count and sample and sample.file.storage.exists(sample.file.name):
         return
     Rendition.objects.filter(version__source__product__sku__startswith=sku_prefix).delete()
     SourceImage.objects.filter(product__sku__startswith=sku_prefix).delete()

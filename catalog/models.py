@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from catalog.signals import batch_completed, version_status_changed
 from catalog.sku import SKU_PATTERN
+from lightbox.storage import get_public_storage
 
 sku_validator = RegexValidator(
     SKU_PATTERN,
@@ -866,7 +867,8 @@ class Rendition(models.Model):
     version = models.ForeignKey(ImageVersion, on_delete=models.CASCADE, related_name="renditions")
     profile = models.ForeignKey(MarketplaceProfile, on_delete=models.PROTECT, related_name="renditions")
     spec = models.CharField(max_length=255, help_text="The compiled profile spec it was made with.")
-    file = models.FileField(upload_to=rendition_upload_to, max_length=255)
+    # Renditions are public (marketplaces fetch them); see lightbox.storage.
+    file = models.FileField(upload_to=rendition_upload_to, storage=get_public_storage, max_length=255)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     byte_size = models.PositiveBigIntegerField()

@@ -15,6 +15,8 @@ import hmac
 from django.conf import settings
 from django.urls import reverse
 
+from lightbox.storage import served_by_app
+
 PUBLIC_KEY_HEX_CHARS = 32
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 
@@ -40,5 +42,9 @@ def public_path(rendition) -> str:
 
 
 def public_url(rendition) -> str:
-    """The absolute URL under LIGHTBOX_PUBLIC_BASE_URL (a CDN in front, or the app itself)."""
+    """The absolute URL a marketplace fetches. On local disk: under LIGHTBOX_PUBLIC_BASE_URL
+    (a CDN in front, or the app itself). In a bucket: the object's own URL, under
+    LIGHTBOX_S3_PUBLIC_BASE_URL when set, so no byte passes through the app."""
+    if not served_by_app(rendition.file.storage):
+        return rendition.file.url
     return settings.LIGHTBOX_PUBLIC_BASE_URL.rstrip("/") + public_path(rendition)

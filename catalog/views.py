@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
@@ -12,6 +20,7 @@ from catalog.channels import blocked_channel_names, settled_on_channels, with_ch
 from catalog.filters import ProductFilter
 from catalog.models import BlockedChannel, ImageVersion, Product, Rendition, ReviewDecision, SourceImage
 from lightbox.access import require_permission
+from lightbox.storage import public_storage, served_by_app, signed_url
 
 # Content types we serve stored images with; anything else goes out as a download.
 _IMAGE_TYPES = {
@@ -96,14 +105,22 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
     return render(request, "catalog/product_detail.html", {"product": product, "sources": sources})
 
 
-def _image_response(field_file, fmt: str, *, download_name: str | None = None) -> FileResponse:
+def _image_response(field_file, fmt: str, *, download_name: str | None = None) -> HttpResponseBase:
     if not field_file:
         raise Http404("no file")
+    content_type = _IMAGE_TYPES.get(fmt.upper())
+    if content_type and download_name is None and not served_by_app(field_file.storage):
+        # In a bucket: the browser fetches the bytes itself, from a short-lived signed URL
+        # (a rendition: its public URL). Downloads still pass through here, named.
+        public = field_file.storage is public_storage
+        url = field_file.url if public else signed_url(field_file, content_type=content_type)
+        redirect_response = HttpResponseRedirect(url)
+        redirect_response["Cache-Control"] = "private, no-store"
+        return redirect_response
     try:
         handle = field_file.open("rb")
     except FileNotFoundError:
         raise Http404("file missing from storage") from None
-    content_type = _IMAGE_TYPES.get(fmt.upper())
     response = FileResponse(
         handle,
         content_type=content_type or "application/octet-stream",
@@ -117,14 +134,14 @@ def _image_response(field_file, fmt: str, *, download_name: str | None = None) -
 
 @require_GET
 @require_permission("catalog.view_sourceimage")
-def source_file(request: HttpRequest, source_id: str) -> FileResponse:
+def source_file(request: HttpRequest, source_id: str) -> HttpResponseBase:
     source = get_object_or_404(SourceImage, pk=source_id)
     return _image_response(source.file, source.format)
 
 
 @require_GET
 @require_permission("catalog.view_imageversion")
-def version_file(request: HttpRequest, version_id: str, kind: str) -> FileResponse:
+def version_file(request: HttpRequest, version_id: str, kind: str) -> HttpResponseBase:
     version = get_object_or_404(ImageVersion, pk=version_id)
     if kind not in ("mask", "master"):
         raise Http404("unknown file kind")
@@ -133,7 +150,7 @@ def version_file(request: HttpRequest, version_id: str, kind: str) -> FileRespon
 
 @require_GET
 @require_permission("catalog.view_rendition")
-def rendition_file(request: HttpRequest, rendition_id: str) -> FileResponse:
+def rendition_file(request: HttpRequest, rendition_id: str) -> HttpResponseBase:
     rendition = get_object_or_404(Rendition, pk=rendition_id)
     download = request.GET.get("download") == "1"
     name = rendition.file.name.rsplit("/", 1)[-1] if download else None
@@ -147,6 +164,9 @@ def public_rendition(request: HttpRequest, key: str, name: str) -> HttpResponseB
     rendition = matching.order_by("created_at").first()
     if rendition is None or public_urls.file_name(rendition) != name:
         raise Http404("no such image")
+    if not served_by_app(rendition.file.storage):
+        # URLs handed out before the files moved to a bucket keep working.
+        return HttpResponsePermanentRedirect(rendition.file.url)
     response: HttpResponseBase
     if request.headers.get("If-None-Match") == f'"{rendition.sha256}"':
         response = HttpResponseNotModified()

@@ -15,6 +15,7 @@ import dj_database_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
+from config import storage_settings
 from config.env import (
     env_bool,
     env_choice,
@@ -133,8 +134,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Local disk, or S3-compatible buckets every machine shares (config/storage_settings.py).
+LIGHTBOX_STORAGE = storage_settings.storage_kind()
+LIGHTBOX_SIGNED_URL_SECONDS = storage_settings.signed_url_seconds()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **storage_settings.file_storages(),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

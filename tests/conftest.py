@@ -292,3 +292,22 @@ def make_flagged(db, make_version):
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A real S3-compatible server (SeaweedFS) for the whole run, with its two buckets."""
+    from tests import s3server
+
+    server = s3server.start(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(seaweedfs, settings, monkeypatch):
+    """Every file of this test in the SeaweedFS buckets (emptied first), for this process
+    and, through the environment, for every worker process it starts."""
+    seaweedfs.empty()
+    seaweedfs.use(settings, monkeypatch)
+    return seaweedfs

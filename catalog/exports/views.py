@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +17,7 @@ from catalog.exports.services import PERMISSION, ExportError, start_export
 from lightbox.access import require_permission
 from lightbox.htmx import wants_fragment
 from lightbox.polling import progress_fragment
+from lightbox.storage import served_by_app, signed_url
 
 CONTENT_TYPES: dict[str, str] = {
     ExportKind.SHOPIFY_CSV: "text/csv; charset=utf-8",
@@ -58,10 +60,17 @@ def export_detail(request: HttpRequest, export_id: str) -> HttpResponse:
 
 @require_GET
 @require_permission(PERMISSION)
-def export_download(request: HttpRequest, export_id: str) -> FileResponse:
+def export_download(request: HttpRequest, export_id: str) -> HttpResponseBase:
     export = get_object_or_404(Export, pk=export_id)
     if not export.file:
         raise Http404("This export has no file.")
+    content_type = CONTENT_TYPES.get(export.kind, "application/octet-stream")
+    if not served_by_app(export.file.storage):
+        name = export.file.name.rsplit("/", 1)[-1]
+        url = signed_url(export.file, content_type=content_type, download_name=name)
+        response: HttpResponseBase = HttpResponseRedirect(url)
+        response["Cache-Control"] = "private, no-store"
+        return response
     try:
         handle = export.file.storage.open(export.file.name, "rb")
     except FileNotFoundError:
@@ -70,7 +79,7 @@ def export_download(request: HttpRequest, export_id: str) -> FileResponse:
         handle,
         as_attachment=True,
         filename=export.file.name.rsplit("/", 1)[-1],
-        content_type=CONTENT_TYPES.get(export.kind, "application/octet-stream"),
+        content_type=content_type,
     )
     response["Cache-Control"] = "private, no-cache"
     response["X-Content-Type-Options"] = "nosniff"

@@ -53,7 +53,10 @@ class Editor {
 
   async load() {
     this.say("Loading the photo…");
+    // The files may come from a bucket on another origin (a redirect to a signed URL): ask
+    // for CORS so the canvas stays readable; the same origin sends the session cookie as before.
     const photo = new Image();
+    photo.crossOrigin = "anonymous";
     photo.src = this.root.dataset.photoUrl;
     await photo.decode();
     this.photo = photo;
@@ -62,6 +65,7 @@ class Editor {
     this.photoWork.getContext("2d").drawImage(photo, 0, 0, this.work.w, this.work.h);
     if (this.root.dataset.maskUrl) {
       const maskImg = new Image();
+      maskImg.crossOrigin = "anonymous";
       maskImg.src = this.root.dataset.maskUrl;
       await maskImg.decode();
       const grey = canvas(this.work.w, this.work.h);
