@@ -46,6 +46,9 @@ _ICC_DATE = (2026, 1, 1, 0, 0, 0)
 _PIL_FORMAT = {"jpeg": "JPEG", "webp": "WEBP", "avif": "AVIF", "png": "PNG"}
 # AVIF speed 6 (libaom): speed 8 encodes 1.5x faster but makes files ~2x larger.
 _AVIF_SPEED = 6
+# WebP method 2 (of 0-6): on a 2048 px product canvas 71 ms against 186 ms at Pillow's
+# default 4, for a file about 9% larger (measured with Pillow 13 / libwebp, this machine).
+_WEBP_METHOD = 2
 _PNG_COMPRESS_LEVEL = 6
 # JPEG chroma: full resolution where the profile asks for high quality (eBay
 # advises 90+, Amazon "highest"), halved below (9% fewer bytes on the test product).
@@ -201,7 +204,7 @@ def _encode(image: Image.Image, spec: RenditionSpec, quality: int, labels: _Labe
         if labels.iptc:
             params["extra"] = labels.iptc
     elif spec.format == "webp":
-        params.update(quality=quality, method=4)
+        params.update(quality=quality, method=_WEBP_METHOD)
         if labels.xmp:
             params["xmp"] = labels.xmp
     elif spec.format == "avif":
