@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-import time
-
 from django.core.management.base import BaseCommand
 
-from processing.sweeper import sweep
+from processing.sweep_loop import run_forever, sweep_once
 
 
 class Command(BaseCommand):
-    help = "Re-enqueue image versions whose jobs were lost or whose worker died."
+    help = (
+        "Re-enqueue image versions whose jobs were lost or whose worker died, and fail those "
+        "out of attempts. With --every it keeps running through database and Redis outages."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -16,12 +17,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, every: int, **options):
-        while True:
-            report = sweep()
-            self.stdout.write(
-                f"requeued {report.requeued_lost} lost, rescued {report.rescued_stale} stale, "
-                f"resumed {report.rendering_resumed} rendering"
-            )
-            if not every:
-                return
-            time.sleep(every)
+        def line(text: str) -> None:
+            self.stdout.write(text)
+            self.stdout.flush()
+
+        if not every:
+            sweep_once(line)
+            return
+        run_forever(every, line)
