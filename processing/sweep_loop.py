@@ -21,11 +21,11 @@ logger = logging.getLogger("lightbox.sweeper")
 MAX_BACKOFF_SECONDS = 300
 
 
-def next_wait(every: int, failures_in_a_row: int) -> int:
+def next_wait(every: int, failures_in_a_row: int, max_backoff: int = MAX_BACKOFF_SECONDS) -> int:
     """Seconds to sleep after a sweep: `every`, doubled per failure in a row, capped."""
     if not failures_in_a_row:
         return every
-    return min(every * 2**failures_in_a_row, max(every, MAX_BACKOFF_SECONDS))
+    return min(every * 2 ** min(failures_in_a_row, 30), max(every, max_backoff))
 
 
 def sweep_once(report_line: Callable[[str], None]) -> bool:
@@ -51,6 +51,7 @@ def run_forever(
     *,
     sleep: Callable[[float], None] = time.sleep,
     rounds: int | None = None,
+    max_backoff: int = MAX_BACKOFF_SECONDS,
 ) -> None:
     """Sweep every `every` seconds, backing off while sweeps fail. `rounds` stops after so
     many sweeps (None: never)."""
@@ -61,7 +62,7 @@ def run_forever(
         done += 1
         if rounds is not None and done >= rounds:
             return
-        wait = next_wait(every, failures)
+        wait = next_wait(every, failures, max_backoff)
         if failures:
             report_line(f"backing off: next sweep in {wait} s")
         sleep(wait)

@@ -107,7 +107,16 @@ def live_worker(live_server, settings, redis_conn):
     import sys
 
     worker = subprocess.Popen(  # noqa: S603
-        [sys.executable, "manage.py", "rqworker", "interactive", "high", "default", "low", "--with-scheduler"],
+        [
+            sys.executable,
+            "manage.py",
+            "rqworker",
+            "interactive",
+            "high",
+            "default",
+            "low",
+            "--with-scheduler",
+        ],
         env=_worker_env(settings),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from processing.sweep_loop import run_forever, sweep_once
+from processing.sweep_loop import MAX_BACKOFF_SECONDS, run_forever, sweep_once
 
 
 class Command(BaseCommand):
@@ -15,8 +15,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--every", type=int, default=0, help="Keep running, sweeping every N seconds (0: once)."
         )
+        parser.add_argument(
+            "--max-backoff",
+            type=int,
+            default=MAX_BACKOFF_SECONDS,
+            help="While sweeps fail, the wait doubles up to this many seconds.",
+        )
 
-    def handle(self, *args, every: int, **options):
+    def handle(self, *args, every: int, max_backoff: int, **options):
         def line(text: str) -> None:
             self.stdout.write(text)
             self.stdout.flush()
@@ -24,4 +30,4 @@ class Command(BaseCommand):
         if not every:
             sweep_once(line)
             return
-        run_forever(every, line)
+        run_forever(every, line, max_backoff=max_backoff)
