@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
 from catalog.models import ImageVersion, InvalidTransition, UploadBatch, VersionStatus
 from lightbox import jobs
@@ -55,12 +55,17 @@ def retry_versions(versions: Iterable[ImageVersion]) -> RetryOutcome:
     return outcome
 
 
-def failed_in_batch(batch: UploadBatch):
-    """The batch's FAILED versions that can be retried (the newest of their photo)."""
+def retryable_failed() -> QuerySet[ImageVersion]:
+    """FAILED versions that can be retried: the newest of their photo."""
     newer = ImageVersion.objects.filter(source_id=OuterRef("source_id"), number__gt=OuterRef("number"))
+    return ImageVersion.objects.filter(status=VersionStatus.FAILED).exclude(Exists(newer))
+
+
+def failed_in_batch(batch: UploadBatch) -> QuerySet[ImageVersion]:
+    """The batch's FAILED versions that can be retried."""
     return (
-        ImageVersion.objects.filter(source__batch=batch, status=VersionStatus.FAILED)
-        .exclude(Exists(newer))
+        retryable_failed()
+        .filter(source__batch=batch)
         .select_related("source__product")
         .order_by("source__product__sku", "source__position")
     )
