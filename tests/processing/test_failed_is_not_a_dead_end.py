@@ -232,9 +232,14 @@ def small_disk(tmp_path, settings):
 
 def fill(disk: Path) -> Path:
     filler = disk / "filler"
-    with pytest.raises(OSError, match="No space left"), open(filler, "wb", buffering=0) as fh:
-        while True:
-            fh.write(b"\0" * 65536)
+
+    def write_until_full() -> None:
+        with open(filler, "wb", buffering=0) as fh:
+            while True:
+                fh.write(b"\0" * 65536)
+
+    with pytest.raises(OSError, match="No space left"):
+        write_until_full()
     return filler
 
 
