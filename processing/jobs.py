@@ -366,9 +366,15 @@ def _wait_for_outage(version: ImageVersion, exc: Exception, what: str) -> str:
         logger.error("process_version %s gave up after outages: %s", version.pk, message)
         return "failed"
     retry_at = outages.next_try(version.outage_retries)
-    version.wait_for_outage(
-        f"{what}; trying again at {timezone.localtime(retry_at):%H:%M} ({message})", retry_at
-    )
+    try:
+        version.wait_for_outage(
+            f"{what}; trying again at {timezone.localtime(retry_at):%H:%M} ({message})", retry_at
+        )
+    except InvalidTransition:
+        # It moved on before the outage hit (Redis down while queueing its render: it is
+        # RENDERING, and the sweeper queues the render once Redis is back).
+        logger.warning("process_version %s: %s after it became %s", version.pk, what, version.status)
+        return f"state moved on ({version.status})"
     logger.warning("process_version %s: %s, retrying at %s: %s", version.pk, what, retry_at, message)
     # Redis may be the thing that is down: the sweeper queues it at retry_at if this fails.
     try:

@@ -176,3 +176,22 @@ def test_uploads_go_through_when_the_counter_is_unreachable(settings, merchandis
 
     assert ratelimit.hit(ratelimit.UPLOADS, merchandiser.pk) is None
     assert ratelimit.hit(ratelimit.UPLOADS, merchandiser.pk) is None
+
+
+# --- retrying a failed version through the API ---------------------------------------------
+
+
+def test_a_failed_version_is_retried_through_the_api_and_a_second_retry_is_a_conflict(
+    api_as, merchandiser, product, make_version, redis_conn, django_capture_on_commit_callbacks
+):
+    version = make_version(product, status="failed", error="the disk is full")
+    client = api_as(merchandiser)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/api/v1/versions/{version.pk}/retry")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "queued"
+    assert django_rq.get_queue("default").job_ids == [version.job_id]
+    error = assert_error(client.post(f"/api/v1/versions/{version.pk}/retry"), 409, "not_retryable")
+    assert error["message"] == "This version was already queued again."
