@@ -277,6 +277,31 @@ def test_a_full_disk_is_waited_out_with_a_long_backoff_and_the_photo_keeps_its_a
     assert version.attempts == 1
 
 
+def test_a_worker_that_meets_a_full_disk_schedules_the_retry_and_a_later_worker_runs_it(
+    small_disk, cup, model_dir, redis_conn, settings
+):
+    settings.LIGHTBOX_OUTAGE_RETRY_SECONDS = 1
+    version = add_photo(create_batch(None), cup, "coffee.png", coffee_bytes())
+    filler = fill(small_disk)
+
+    run_burst_worker()  # the job meets the full disk and schedules its own retry
+
+    version.refresh_from_db()
+    assert (version.status, version.attempts, version.outage_retries) == ("queued", 0, 1)
+    filler.unlink()
+    time.sleep(1.5)
+    from processing.worker import LightboxWorker
+
+    queues = [django_rq.get_queue(name) for name in settings.QUEUE_NAMES]
+    # A worker with the scheduler moves the due retry to its queue, then runs it.
+    LightboxWorker(queues, connection=redis_conn).work(burst=True, with_scheduler=True)
+    run_burst_worker()
+
+    version.refresh_from_db()
+    assert version.status in SETTLED, version.error
+    assert version.attempts == 1
+
+
 def test_an_outage_that_lasts_past_the_limit_fails_the_version_with_the_outage_named(
     small_disk, cup, model_dir, redis_conn, settings
 ):
