@@ -71,7 +71,16 @@ def main() -> None:
     print(f"ZIP is {len(data) / 2**20:.0f} MiB; starting {args.workers} workers")
     workers = [
         subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", "rqworker", "high", "default", "low", "--with-scheduler"],
+            [
+                sys.executable,
+                "manage.py",
+                "rqworker",
+                "interactive",
+                "high",
+                "default",
+                "low",
+                "--with-scheduler",
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 from catalog.models import (
     ImageVersion,
@@ -12,7 +14,7 @@ from catalog.models import (
     UploadBatch,
 )
 from processing.profiles import MarketplaceProfileForm, spec_for
-from processing.rerender import start_rerender
+from processing.rerender import failed_versions_count, start_rerender
 
 
 @admin.register(Product)
@@ -124,3 +126,14 @@ class MarketplaceProfileAdmin(admin.ModelAdmin):
             messages.info(
                 request, f"Re-rendering {run.total} published image(s) for {obj.name} in the background."
             )
+            if failed := failed_versions_count():
+                # A re-render only covers published images: say what it leaves out.
+                messages.warning(
+                    request,
+                    format_html(
+                        '{} failed image(s) are not re-rendered. <a href="{}?status=failed">Find them</a> '
+                        "and retry them from their product or batch page to process them again.",
+                        failed,
+                        reverse("catalog:product_list"),
+                    ),
+                )

@@ -4,6 +4,7 @@ from django import forms
 
 from catalog.intake.service import product_for
 from catalog.models import Priority, Product, SourceImage, sku_validator
+from catalog.uploads import PriorityNotAllowed, check_priority, priority_choices
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -20,12 +21,37 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)]
 
 
-class UploadForm(forms.Form):
+class PriorityMixin:
+    """Offers Launch only to those allowed to choose it, and refuses it with the reason
+    when posted anyway."""
+
+    user: object = None
+
+    def _limit_priority(self, user: object) -> None:
+        self.user = user
+        # Only the menu is limited: a Launch posted anyway gets clean_priority's reason,
+        # not "select a valid choice".
+        self.fields["priority"].widget.choices = priority_choices(user)  # type: ignore[attr-defined]
+
+    def clean_priority(self) -> int:
+        priority = self.cleaned_data["priority"]  # type: ignore[attr-defined]
+        try:
+            check_priority(self.user, priority)
+        except PriorityNotAllowed as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return priority
+
+
+class UploadForm(PriorityMixin, forms.Form):
     sku = forms.CharField(label="SKU", max_length=64, validators=[sku_validator])
     title = forms.CharField(max_length=255, required=False, help_text="Needed only when the SKU is new.")
     role = forms.ChoiceField(choices=SourceImage.Role.choices, initial=SourceImage.Role.MAIN)
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.NORMAL)
     files = MultipleFileField(label="Photos")  # type: ignore[assignment]  # a field, not Form.files
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._limit_priority(user)
 
     def clean(self):
         cleaned = super().clean()
@@ -38,6 +64,10 @@ class UploadForm(forms.Form):
         return product_for(self.cleaned_data["sku"], title=self.cleaned_data["title"])
 
 
-class BatchForm(forms.Form):
+class BatchForm(PriorityMixin, forms.Form):
     name = forms.CharField(max_length=200, required=False)
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.NORMAL)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._limit_priority(user)

@@ -16,7 +16,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import F, Func, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
@@ -60,6 +60,7 @@ class Product(models.Model):
         permissions = [
             ("upload_images", "Can upload product photos"),
             ("export_catalog", "Can run and download exports"),
+            ("launch_priority", "Can give a batch Launch priority"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -190,13 +191,17 @@ class UploadBatch(models.Model):
 
     def record_refusal(self, filename: str, reason: str) -> None:
         """Count a refused file and keep its reason, atomically (uploads arrive in parallel)."""
-        from django.db.models import Func, Value
-        from django.db.models.functions import Coalesce
+        self.record_refusals([(filename, reason)])
 
-        entry = Value([{"file": filename[:255], "reason": reason[:500]}], output_field=models.JSONField())
+    def record_refusals(self, refusals: list[tuple[str, str]]) -> None:
+        """Count refused files and keep their reasons in one UPDATE (a manifest of bad rows)."""
+        if not refusals:
+            return
+        entries = [{"file": filename[:255], "reason": reason[:500]} for filename, reason in refusals]
+        entry = Value(entries, output_field=models.JSONField())
         UploadBatch.objects.filter(pk=self.pk).update(
-            file_count=F("file_count") + 1,
-            rejected_count=F("rejected_count") + 1,
+            file_count=F("file_count") + len(entries),
+            rejected_count=F("rejected_count") + len(entries),
             errors=Func(
                 Coalesce(F("errors"), Value([], output_field=models.JSONField())),
                 entry,
@@ -370,6 +375,16 @@ class ImageVersion(models.Model):
         related_name="+",
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Bounded attempts (README, "Nothing lost"): processing runs are counted in `attempts`
+    # when a job claims the row, the sweeper's rescues of a PROCESSING row whose worker
+    # died in `worker_deaths`, rendering runs in `render_attempts`. An outage (database,
+    # Redis, disk) does not count against the photo: it waits until `retry_at`, the wait
+    # growing with `outage_retries`.
+    worker_deaths = models.PositiveSmallIntegerField(default=0)
+    render_attempts = models.PositiveSmallIntegerField(default=0)
+    render_started_at = models.DateTimeField(null=True, blank=True)
+    outage_retries = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
     # A reviewer's hold on a FLAGGED version, so two reviewers never work the same item.
     # Taken and released by review.services; an expired hold is free for anyone.
     claimed_by = models.ForeignKey(
@@ -629,17 +644,114 @@ class ImageVersion(models.Model):
         )
 
     def requeue(self, error: str = "") -> bool:
-        """Back to QUEUED: a retry after a transient error, or the sweeper rescuing a stale one.
+        """Back to QUEUED after a transient error, for RQ's next try (a FAILED version comes
+        back only through `retry`, with fresh attempts).
 
         `error` keeps the last transient failure visible while the version waits.
         """
         return self._transition(
             "requeue",
-            (self.Status.FAILED, self.Status.PROCESSING),
+            (self.Status.PROCESSING,),
             self.Status.QUEUED,
             error=error,
             failed_at=None,
             started_at=None,
+        )
+
+    def wait_for_outage(self, error: str, retry_at: Any) -> bool:
+        """Back to QUEUED after a database, Redis or disk failure, to run again at
+        `retry_at`. The attempt is given back: the photo was not at fault."""
+        return self._transition(
+            "wait for an outage",
+            (self.Status.PROCESSING,),
+            self.Status.QUEUED,
+            error=error,
+            started_at=None,
+            attempts=Greatest(F("attempts") - 1, 0),
+            outage_retries=F("outage_retries") + 1,
+            retry_at=retry_at,
+        )
+
+    def rescue_from_dead_worker(self, max_attempts: int) -> bool:
+        """The sweeper found this PROCESSING version stale: its worker died (a native crash,
+        out of memory, a kill). Back to QUEUED while attempts remain, else FAILED with the
+        count. True when it was queued again."""
+        deaths = self.worker_deaths + 1
+        if self.attempts >= max_attempts:
+            self._transition(
+                "fail",
+                (self.Status.PROCESSING,),
+                self.Status.FAILED,
+                error=(
+                    f"worker died {deaths} times processing this photo (attempt {self.attempts} of "
+                    f"{max_attempts}); it may be too large for the worker's memory or crash the decoder"
+                ),
+                failed_at=timezone.now(),
+                worker_deaths=F("worker_deaths") + 1,
+            )
+            return False
+        return self._transition(
+            "requeue",
+            (self.Status.PROCESSING,),
+            self.Status.QUEUED,
+            error=f"the worker stopped before finishing (attempt {self.attempts}); processing again",
+            started_at=None,
+            worker_deaths=F("worker_deaths") + 1,
+            retry_at=None,
+        )
+
+    def start_rendering_attempt(self) -> int | None:
+        """Count a rendering run of a RENDERING version; the run's number, or None when the
+        version is not RENDERING (a published one is re-rendered without counting)."""
+        with transaction.atomic():
+            counted = (
+                type(self)
+                .objects.filter(pk=self.pk, status=self.Status.RENDERING)
+                .update(render_attempts=F("render_attempts") + 1, render_started_at=timezone.now())
+            )
+            if not counted:
+                return None
+            self.refresh_from_db(fields=["render_attempts", "render_started_at"])
+        return self.render_attempts
+
+    def wait_to_render(self, error: str, retry_at: Any) -> bool:
+        """A rendering run hit an outage: stay RENDERING, run again at `retry_at`, the run
+        given back."""
+        return bool(
+            type(self)
+            .objects.filter(pk=self.pk, status=self.Status.RENDERING)
+            .update(
+                error=error,
+                render_attempts=Greatest(F("render_attempts") - 1, 0),
+                render_started_at=None,
+                outage_retries=F("outage_retries") + 1,
+                retry_at=retry_at,
+            )
+        )
+
+    def newer_version_exists(self) -> bool:
+        return type(self).objects.filter(source_id=self.source_id, number__gt=self.number).exists()
+
+    def retry(self) -> bool:
+        """FAILED back to QUEUED with fresh attempts, to be processed from the start (the
+        caller queues it: catalog.retries). Refused for any other state, and for a failed
+        version a reviewer has since reprocessed into a newer one."""
+        if self.status == self.Status.FAILED and self.newer_version_exists():
+            raise InvalidTransition("cannot retry a version that has a newer version; work on that one")
+        return self._transition(
+            "retry",
+            (self.Status.FAILED,),
+            self.Status.QUEUED,
+            error="",
+            failed_at=None,
+            started_at=None,
+            scored_at=None,
+            attempts=0,
+            worker_deaths=0,
+            render_attempts=0,
+            render_started_at=None,
+            outage_retries=0,
+            retry_at=None,
         )
 
     @property

@@ -16,7 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from catalog.forms import BatchForm, UploadForm
 from catalog.intake.service import manifest_of, receive_archive, receive_file, store_manifest
 from catalog.models import ImageVersion, Priority, UploadBatch
+from catalog.retries import failed_in_batch
 from catalog.uploads import UploadRefused, create_batch, do_upload_photos, too_large
+from lightbox import ratelimit
 from lightbox.access import require_permission
 from lightbox.htmx import wants_fragment
 from lightbox.polling import progress_fragment
@@ -29,8 +31,13 @@ SETTLED_STATES = (*ImageVersion.TERMINAL_STATES, *ImageVersion.REVIEWABLE_STATES
 def upload(request: HttpRequest) -> HttpResponse:
     """The upload page. With JavaScript the files go one by one to `batch_files`; this
     form POST is the fallback without it."""
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+    limited = None
+    if request.method == "POST":
+        limited = ratelimit.hit(ratelimit.UPLOADS, request.user.pk, count=len(request.FILES.getlist("files")))
+        if limited:
+            form.add_error(None, limited.message)
+    if request.method == "POST" and not limited and form.is_valid():
         product = form.product()
         files: list[tuple[str, IO[bytes] | bytes]] = [
             (f.name or "", f) for f in request.FILES.getlist("files")
@@ -48,19 +55,27 @@ def upload(request: HttpRequest) -> HttpResponse:
         if outcome.versions:
             messages.success(request, f"{len(outcome.versions)} photo(s) queued for {product.sku}.")
         return redirect("catalog:batch_detail", batch_id=outcome.batch.pk)
-    return render(
+    response = render(
         request,
         "catalog/upload.html",
-        {"form": form, "batch_form": BatchForm(), "max_bytes": settings.LIGHTBOX_MAX_UPLOAD_BYTES},
+        {
+            "form": form,
+            "batch_form": BatchForm(user=request.user),
+            "max_bytes": settings.LIGHTBOX_MAX_UPLOAD_BYTES,
+        },
+        status=429 if limited else 200,
     )
+    if limited:
+        response["Retry-After"] = str(limited.retry_after)
+    return response
 
 
 @require_POST
 @require_permission("catalog.upload_images")
 def batch_create(request: HttpRequest) -> JsonResponse:
-    form = BatchForm(request.POST)
+    form = BatchForm(request.POST, user=request.user)
     if not form.is_valid():
-        return JsonResponse({"errors": form.errors}, status=400)
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
     batch = create_batch(
         request.user,
         priority=form.cleaned_data["priority"],
@@ -92,6 +107,14 @@ def batch_files(request: HttpRequest, batch_id: str) -> JsonResponse:
     upload = request.FILES.get("file")
     if upload is None:
         return JsonResponse({"status": "refused", "reason": "No file in the request."}, status=400)
+    if limited := ratelimit.hit(ratelimit.UPLOADS, request.user.pk):
+        # Not recorded on the batch: the browser sends the file again after the wait.
+        response = JsonResponse(
+            {"status": "throttled", "reason": limited.message, "retry_after": limited.retry_after},
+            status=429,
+        )
+        response["Retry-After"] = str(limited.retry_after)
+        return response
     name = upload.name or "upload"
     lower = name.lower()
     if lower.endswith(".zip"):
@@ -153,11 +176,7 @@ def batch_progress(batch: UploadBatch) -> dict:
     eta = None
     if not done and settled and total > settled:
         eta = round(elapsed / settled * (total - settled))
-    failures = list(
-        ImageVersion.objects.filter(source__batch=batch, status=ImageVersion.Status.FAILED).values_list(
-            "source__original_filename", "error"
-        )[:200]
-    )
+    failures = list(failed_in_batch(batch).values_list("pk", "source__original_filename", "error")[:200])
     return {
         "counts": [(label, counts.get(value, 0), value) for value, label in ImageVersion.Status.choices],
         "total": total,

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from PIL import Image, UnidentifiedImageError
 
-from catalog.models import ImageVersion, Priority, Product, SourceImage, UploadBatch
+from catalog.models import ImageVersion, InvalidTransition, Priority, Product, SourceImage, UploadBatch
 from lightbox import jobs
 
 logger = logging.getLogger(__name__)
@@ -71,9 +71,37 @@ def read_header(data: bytes) -> tuple[str, int, int]:
         raise UploadRefused(f"The image header is damaged ({exc}).") from None
 
 
+# Launch jumps every queue, so it is a permission of its own (admins have it, and may give
+# it to chosen users); merchandisers and their API tokens choose Normal or Back-catalog.
+LAUNCH_PERMISSION = "catalog.launch_priority"
+
+
+class PriorityNotAllowed(Exception):
+    """The user may not give a batch this priority; the message says so."""
+
+
+def may_launch(user: Any) -> bool:
+    """`user` None is Lightbox itself (demo, command line)."""
+    return user is None or bool(user.has_perm(LAUNCH_PERMISSION))
+
+
+def check_priority(user: Any, priority: int) -> None:
+    if priority == Priority.HIGH and not may_launch(user):
+        raise PriorityNotAllowed(
+            "Launch priority is reserved to people with the permission to give it "
+            f"({LAUNCH_PERMISSION}); choose Normal or Back-catalog, or ask an admin."
+        )
+
+
+def priority_choices(user: Any) -> list[tuple[int, str]]:
+    return [(value, label) for value, label in Priority.choices if value != Priority.HIGH or may_launch(user)]
+
+
 def create_batch(
     user: Any, *, priority: int = Priority.NORMAL, source: str = UploadBatch.Source.BROWSER, name: str = ""
 ) -> UploadBatch:
+    """A new batch. Raises PriorityNotAllowed for Launch without the permission."""
+    check_priority(user, priority)
     return UploadBatch.objects.create(created_by=user, priority=priority, source=source, name=name)
 
 
@@ -86,8 +114,12 @@ def add_photo(
     role: str = SourceImage.Role.MAIN,
     position: int | None = None,
 ) -> ImageVersion:
-    """Store one photo for `product` and queue its first version. Raises UploadRefused."""
-    data = stream if isinstance(stream, bytes) else stream.read()
+    """Store one photo for `product` and queue its first version. Raises UploadRefused.
+
+    The same bytes as a photo the product already has are refused as a duplicate, unless
+    that photo's newest version FAILED: then it is retried (and moves to `batch`, the
+    upload its person is now watching) and that version is returned."""
+    data = stream if isinstance(stream, bytes) else _read_within_limit(stream)
     fmt, width, height = read_header(data)
     sha256 = hashlib.sha256(data).hexdigest()
     if position is None:
@@ -112,8 +144,45 @@ def add_photo(
             version = ImageVersion.objects.create(source=source, priority=batch.priority)
             jobs.queue_processing(version)
     except IntegrityError:
-        raise UploadRefused(f"This exact photo is already attached to {product.sku}.") from None
+        retried = _retry_failed_duplicate(batch, product, sha256)
+        if retried is None:
+            raise UploadRefused(f"This exact photo is already attached to {product.sku}.") from None
+        if source.file.name and source.file.name != retried.source.file.name:
+            source.file.delete(save=False)  # the copy just stored; the first one is kept
+        return retried
     return version
+
+
+def _read_within_limit(stream: IO[bytes]) -> bytes:
+    """The upload's bytes, refused by its declared size before anything is read, and never
+    more than one byte past the limit read into memory whatever it declared."""
+    limit = settings.LIGHTBOX_MAX_UPLOAD_BYTES
+    declared = getattr(stream, "size", None)
+    if isinstance(declared, int) and declared > limit:
+        raise UploadRefused(too_large())
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise UploadRefused(too_large())
+    return data
+
+
+def _retry_failed_duplicate(batch: UploadBatch, product: Product, sha256: str) -> ImageVersion | None:
+    """The product's photo with these bytes, retried, when its newest version FAILED."""
+    from catalog.retries import retry_version
+
+    existing = SourceImage.objects.filter(product=product, sha256=sha256).first()
+    newest = existing.versions.order_by("-number").first() if existing else None
+    if existing is None or newest is None or newest.status != ImageVersion.Status.FAILED:
+        return None
+    with transaction.atomic():
+        SourceImage.objects.filter(pk=existing.pk).update(batch=batch)
+        newest.source.batch_id = batch.pk
+        try:
+            if not retry_version(newest):
+                return None
+        except InvalidTransition:
+            return None
+    return newest
 
 
 def do_upload_photos(

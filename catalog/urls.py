@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from catalog import upload_views, views
+from catalog import retry_views, upload_views, views
 from catalog.exports import urls as export_urls
 
 app_name = "catalog"
@@ -16,6 +16,8 @@ urlpatterns = [
     path("batches/<uuid:batch_id>/", upload_views.batch_detail, name="batch_detail"),
     path("batches/<uuid:batch_id>/files", upload_views.batch_files, name="batch_files"),
     path("batches/<uuid:batch_id>/close", upload_views.batch_close, name="batch_close"),
+    path("batches/<uuid:batch_id>/retry", retry_views.batch_retry, name="batch_retry"),
+    path("versions/<uuid:version_id>/retry", retry_views.version_retry, name="version_retry"),
     # Exports' own routes, named in this namespace (catalog:exports, catalog:export_detail…).
     *export_urls.urlpatterns,
     path("files/sources/<uuid:source_id>", views.source_file, name="source_file"),

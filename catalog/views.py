@@ -7,6 +7,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseGone,
     HttpResponseNotModified,
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
@@ -18,7 +19,15 @@ from django.views.decorators.http import require_GET
 from catalog import public_urls
 from catalog.channels import blocked_channel_names, settled_on_channels, with_channel_states
 from catalog.filters import ProductFilter
-from catalog.models import BlockedChannel, ImageVersion, Product, Rendition, ReviewDecision, SourceImage
+from catalog.models import (
+    BlockedChannel,
+    ImageVersion,
+    Product,
+    Rendition,
+    ReviewDecision,
+    SourceImage,
+    VersionStatus,
+)
 from lightbox.access import require_permission
 from lightbox.storage import public_storage, served_by_app, signed_url
 
@@ -159,11 +168,25 @@ def rendition_file(request: HttpRequest, rendition_id: str) -> HttpResponseBase:
 
 @require_GET
 def public_rendition(request: HttpRequest, key: str, name: str) -> HttpResponseBase:
-    """A rendition by its public, content-addressed URL: no login, cached for a year."""
-    matching = Rendition.objects.filter(public_key=key).only("file", "format", "sha256")
-    rendition = matching.order_by("created_at").first()
-    if rendition is None or public_urls.file_name(rendition) != name:
+    """A rendition by its public, content-addressed URL: no login, cached for a year.
+
+    Only while it is published: a rendition of a version that was rejected, failed or
+    superseded, or that failed its own checks, answers 410 Gone (the same bytes published
+    by another version are still served)."""
+    matching = Rendition.objects.filter(public_key=key).only("file", "format", "sha256", "compliance_passed")
+    named = [r for r in matching.order_by("created_at") if public_urls.file_name(r) == name]
+    if not named:
         raise Http404("no such image")
+    published = set(
+        Rendition.objects.filter(
+            pk__in=[r.pk for r in named], compliance_passed=True, version__status=VersionStatus.PUBLISHED
+        ).values_list("pk", flat=True)
+    )
+    rendition = next((r for r in named if r.pk in published), None)
+    if rendition is None:
+        gone = HttpResponseGone("This image is no longer published.", content_type="text/plain")
+        gone["Cache-Control"] = "no-cache"
+        return gone
     if not served_by_app(rendition.file.storage):
         # URLs handed out before the files moved to a bucket keep working.
         return HttpResponsePermanentRedirect(rendition.file.url)

@@ -177,7 +177,11 @@ REDIS_URL = (
     else env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 )
 RQ_JOB_TIMEOUT = env_int("RQ_JOB_TIMEOUT", 600, minimum=10)
-QUEUE_NAMES = ("high", "default", "low")
+# `interactive` is work someone is waiting for (renders after a review decision, exports,
+# webhook deliveries); the other three carry bulk processing by batch priority. Workers
+# listen to all four in this order (processing.worker explains the fair share).
+INTERACTIVE_QUEUE = "interactive"
+QUEUE_NAMES = (INTERACTIVE_QUEUE, "high", "default", "low")
 RQ_QUEUES = {
     name: {
         "URL": REDIS_URL,
@@ -227,6 +231,17 @@ LIGHTBOX_ONNX_THREADS = env_int("LIGHTBOX_ONNX_THREADS", 0, minimum=0)
 # Versions stuck in QUEUED/PROCESSING longer than this are re-enqueued by the sweeper.
 LIGHTBOX_STALE_AFTER_SECONDS = env_int("LIGHTBOX_STALE_AFTER_SECONDS", RQ_JOB_TIMEOUT + 120, minimum=30)
 LIGHTBOX_MAX_ATTEMPTS = env_int("LIGHTBOX_MAX_ATTEMPTS", 4, minimum=1)
+# An outage (database, Redis, disk) is retried on its own: first after this many seconds,
+# the wait doubling up to the maximum, and the version fails only after so many outages.
+LIGHTBOX_OUTAGE_RETRY_SECONDS = env_int("LIGHTBOX_OUTAGE_RETRY_SECONDS", 120, minimum=1)
+LIGHTBOX_OUTAGE_RETRY_MAX_SECONDS = env_int("LIGHTBOX_OUTAGE_RETRY_MAX_SECONDS", 3600, minimum=1)
+LIGHTBOX_OUTAGE_MAX_RETRIES = env_int("LIGHTBOX_OUTAGE_MAX_RETRIES", 30, minimum=1)
+# Fair scheduling: one job in this many is taken from the lower bulk queues first, so
+# back-catalog work moves while Launch batches keep coming (processing.worker).
+LIGHTBOX_FAIR_SHARE_EVERY = env_int("LIGHTBOX_FAIR_SHARE_EVERY", 4, minimum=2)
+# Per-user rate limits (fixed one-minute windows in Redis): files uploaded, API requests.
+LIGHTBOX_UPLOAD_RATE_PER_MINUTE = env_int("LIGHTBOX_UPLOAD_RATE_PER_MINUTE", 600, minimum=1)
+LIGHTBOX_API_RATE_PER_MINUTE = env_int("LIGHTBOX_API_RATE_PER_MINUTE", 1200, minimum=1)
 # Photos are decoded at most this large for processing (bounds worker memory on 60 MP
 # inputs); the largest seeded canvas is 2600 px.
 LIGHTBOX_WORKING_LONG_SIDE = env_int("LIGHTBOX_WORKING_LONG_SIDE", 3000, minimum=256)

@@ -40,8 +40,8 @@ def _times_of(version: ImageVersion) -> list[datetime | None]:
 
 @receiver(version_status_changed, dispatch_uid="insights.daycache.status_changed")
 def on_status_changed(sender: Any, version: ImageVersion, status: str, verb: str, **kwargs: Any) -> None:
-    if verb == "requeue":
-        # Requeueing clears failed_at, and the version (refreshed) no longer says which day it
+    if verb in ("requeue", "retry"):
+        # Requeueing or retrying clears failed_at, and the version (refreshed) no longer says which day it
         # failed on: that day's cost changes. It failed after it was queued, so every day since.
         since: date = timezone.localdate(version.queued_at)
         DashboardDay.objects.filter(day__gte=since).delete()

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 # Seconds between tries of a retried job: 10 s, a minute, then five minutes between the rest.
 RETRY_INTERVALS = (10, 60, 300)
+# Work someone is waiting for (README, "What runs where"); bulk processing goes to the
+# batch priority's queue (high, default, low).
+INTERACTIVE = "interactive"
 
 
 @dataclass(frozen=True)
@@ -73,15 +76,17 @@ class Job:
         description: str | None = None,
         at: datetime | None = None,
         after_commit: bool = True,
+        queue: str | None = None,
     ) -> RQJob | None:
         """Queue a run with `args` (`priority`: a catalog.models.Priority, for jobs whose queue
-        the work's priority picks). The job is returned when it was queued at once, None when
-        it waits for the surrounding transaction to commit. `after_commit=False` is for
-        callers already running after the commit (an on_commit callback)."""
+        the work's priority picks; `queue` overrides both). The job is returned when it was
+        queued at once, None when it waits for the surrounding transaction to commit.
+        `after_commit=False` is for callers already running after the commit (an on_commit
+        callback)."""
         import django_rq
 
-        queue_name = self.queue or _priority_queue(priority)
-        queue = django_rq.get_queue(queue_name, commit_mode="on_db_commit" if after_commit else "auto")
+        queue_name = queue or self.queue or _priority_queue(priority)
+        rq_queue = django_rq.get_queue(queue_name, commit_mode="on_db_commit" if after_commit else "auto")
         options: dict[str, Any] = {
             "job_id": job_id,
             "job_timeout": self.timeout or settings.RQ_JOB_TIMEOUT,
@@ -89,9 +94,9 @@ class Job:
             "description": (description or f"{self.name} {job_id or ''}".rstrip())[:200],
         }
         job: RQJob | None = (
-            queue.enqueue(self.path, *args, **options)
+            rq_queue.enqueue(self.path, *args, **options)
             if at is None
-            else queue.enqueue_at(at, self.path, *args, **options)
+            else rq_queue.enqueue_at(at, self.path, *args, **options)
         )
         return job
 
@@ -108,11 +113,12 @@ RENDER_VERSION = Job("processing.publishing.render_version", queue=None, retried
 # would only be refused as a duplicate. The batch records what happened.
 IMPORT_ARCHIVE = Job("catalog.intake.service.import_archive", queue=None)
 IMPORT_URL = Job("catalog.intake.url_import.import_url_job", queue=None)
-# Someone is usually watching the progress bar, so exports do not wait behind back-catalog
-# work; a failed export is failed with its reason and run again by the person.
-RUN_EXPORT = Job("catalog.exports.jobs.run_export")
-# Webhooks keep their own schedule (catalog.webhooks.delivery.RETRY_DELAYS) in the database.
-DELIVER_WEBHOOK = Job("catalog.webhooks.delivery.deliver_webhook")
+# Someone is usually watching the progress bar, so exports never wait behind bulk processing
+# (the interactive queue); a failed export is failed with its reason and run again by the person.
+RUN_EXPORT = Job("catalog.exports.jobs.run_export", queue=INTERACTIVE)
+# Webhooks keep their own schedule (catalog.webhooks.delivery.RETRY_DELAYS) in the database;
+# a receiver waits for them, so they do not queue behind a back catalog either.
+DELIVER_WEBHOOK = Job("catalog.webhooks.delivery.deliver_webhook", queue=INTERACTIVE)
 RERENDER_CHUNK = Job("processing.rerender.rerender_chunk", queue="low")
 
 JOBS: dict[str, Job] = {
@@ -132,22 +138,33 @@ JOBS: dict[str, Job] = {
 # --- what callers ask for --------------------------------------------------------------
 
 
-def queue_processing(version: Any) -> None:
-    """Process an ImageVersion (QUEUED) on its priority's queue."""
+def queue_processing(version: Any, *, at: datetime | None = None) -> None:
+    """Process an ImageVersion (QUEUED) on its priority's queue, now or at `at` (a wait
+    for an outage to pass: RQ's scheduler moves it to the queue then)."""
     PROCESS_VERSION.enqueue(
         str(version.pk),
         job_id=version.job_id,
         priority=version.priority,
         description=f"process {version.source.product.sku} v{version.number}",
+        at=at,
     )
 
 
-def queue_rendering(version: Any, *, priority: int | None = None) -> None:
-    """Render an ImageVersion's missing renditions and publish it (RENDERING or PUBLISHED)."""
+def render_job_id(version_id: Any) -> str:
+    return f"render-{version_id}"
+
+
+def queue_rendering(
+    version: Any, *, priority: int | None = None, interactive: bool = False, at: datetime | None = None
+) -> None:
+    """Render an ImageVersion's missing renditions and publish it (RENDERING or PUBLISHED).
+    `interactive`: a reviewer's decision is waiting on it, so it skips the bulk queues."""
     RENDER_VERSION.enqueue(
         str(version.pk),
-        job_id=f"render-{version.pk}",
+        job_id=render_job_id(version.pk),
         priority=version.priority if priority is None else priority,
+        queue=INTERACTIVE if interactive else None,
+        at=at,
     )
 
 
@@ -160,6 +177,8 @@ def queue_url_import(
     batch: Any, url: str, *, sku: str, user_id: int | None, role: str, close: bool, digest: str
 ) -> str:
     """Fetch `url` into `batch` for `sku`. Returns the job id."""
+    from lightbox.outbound import redacted
+
     job_id = f"url-import-{batch.pk}-{digest}"
     IMPORT_URL.enqueue(
         str(batch.pk),
@@ -170,7 +189,8 @@ def queue_url_import(
         close,
         job_id=job_id,
         priority=batch.priority,
-        description=f"import {sku} from {url[:200]}",
+        # Job descriptions are logged and shown on the RQ dashboard: no signed query strings.
+        description=f"import {sku} from {redacted(url)}",
     )
     return job_id
 

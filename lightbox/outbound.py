@@ -5,7 +5,8 @@ API) goes through here. The rules, after the OWASP SSRF cheat sheet:
 
 - only http and https; the host is parsed as an IP address with `ipaddress`, or as a
   DNS name that is then resolved, and EVERY address it resolves to must be public
-  (`is_global`, not multicast), unless it falls in `allowed_networks`;
+  (`is_global`, not multicast, not site-local: Python still calls fec0::/10 global),
+  unless it falls in `allowed_networks`;
 - the connection goes to the address that was checked, never to a second lookup of the
   name (a DNS-rebinding server cannot answer "public" to the check and "private" to
   the connect); TLS still verifies the certificate against the name in the URL;
@@ -32,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[..., Sequence[tuple[Any, ...]]]
@@ -301,6 +302,10 @@ def _refusal(ip: IPAddress, networks: Sequence[ipaddress.IPv4Network | ipaddress
         return "is a link-local address, where cloud metadata services such as 169.254.169.254 live"
     if ip.is_multicast:
         return "is a multicast address"
+    if ip.version == 6 and ip.is_site_local:
+        # Deprecated (RFC 3879) yet still routed inside some networks; Python's is_global
+        # calls fec0::/10 global, so it is named here.
+        return "is a site-local address (fec0::/10)"
     if ip.is_private and not ip.is_reserved:
         return "is a private network address"
     if ip.is_reserved or not ip.is_global:
@@ -681,6 +686,25 @@ def _filename(opened: _Open, content_type: str) -> str:
         guessed = mimetypes.guess_extension(content_type) or ""
         name = f"{name or 'image'}{guessed}"
     return name
+
+
+def redacted(url: str) -> str:
+    """`url` as it may be shown or logged: without a user name or password, query string or
+    fragment (signed CDN and bucket links carry their credentials there), at most 300
+    characters."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0][:300]
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))[:300]
 
 
 def retry_after(value: str | None, *, now: datetime | None = None) -> timedelta | None:

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image, ImageOps
 
 from catalog.models import ImageVersion, InvalidTransition, SourceImage
-from lightbox import jobs
+from lightbox import jobs, outages
 from processing.model_cache import get_segmentation_model
 from processing.pipeline.backdrop import estimate_backdrop
 from processing.pipeline.compose import ComposedMaster, compose_master
@@ -294,7 +295,8 @@ def _route(version: ImageVersion, report: QualityReport) -> str:
     # A reviewer's mask correction is their approval: it renders whatever the score says.
     if report.passed or version.hand_mask:
         version.pass_quality_gate(report.score, reasons)
-        jobs.queue_rendering(version)
+        # A hand-fixed mask is a reviewer's save they are waiting on: the interactive queue.
+        jobs.queue_rendering(version, interactive=bool(version.hand_mask))
         return "passed"
     version.flag(report.score, reasons)
     return "flagged"
@@ -352,9 +354,39 @@ def process_version(version_id: str) -> str:
         logger.info("process_version %s: state moved on meanwhile (%s)", version_id, exc)
         return "superseded"
     except Exception as exc:  # noqa: BLE001 - every other error is transient by design
+        if (what := outages.outage_of(exc)) is not None:
+            return _wait_for_outage(version, exc, what)
         return _retry_or_give_up(version, exc)
     logger.info("process_version %s %s score=%s %s", version_id, outcome, result.report.score, clock.line())
     return outcome
+
+
+def _wait_for_outage(version: ImageVersion, exc: Exception, what: str) -> str:
+    """Back to QUEUED, to run again after a long wait; the attempt does not count. If the
+    database itself is still down this raises, and the sweeper rescues the version later."""
+    message = f"{type(exc).__name__}: {exc}"[:1500]
+    version.refresh_from_db(fields=["outage_retries", "status"])
+    if outages.exhausted(version.outage_retries):
+        version.fail(f"gave up after {version.outage_retries} outages; {what}: {message}")
+        logger.error("process_version %s gave up after outages: %s", version.pk, message)
+        return "failed"
+    retry_at = outages.next_try(version.outage_retries)
+    try:
+        version.wait_for_outage(
+            f"{what}; trying again at {timezone.localtime(retry_at):%H:%M} ({message})", retry_at
+        )
+    except InvalidTransition:
+        # It moved on before the outage hit (Redis down while queueing its render: it is
+        # RENDERING, and the sweeper queues the render once Redis is back).
+        logger.warning("process_version %s: %s after it became %s", version.pk, what, version.status)
+        return f"state moved on ({version.status})"
+    logger.warning("process_version %s: %s, retrying at %s: %s", version.pk, what, retry_at, message)
+    # Redis may be the thing that is down: the sweeper queues it at retry_at if this fails.
+    try:
+        jobs.queue_processing(version, at=retry_at)
+    except Exception:  # noqa: BLE001 - PostgreSQL holds retry_at; the sweeper is the backstop
+        logger.warning("process_version %s: could not schedule the retry; the sweeper will", version.pk)
+    return "waiting for an outage"
 
 
 def _retry_or_give_up(version: ImageVersion, exc: Exception) -> str:

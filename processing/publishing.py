@@ -20,6 +20,7 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from PIL import Image
@@ -33,6 +34,7 @@ from catalog.models import (
     Shortfall,
 )
 from catalog.public_urls import content_sha256, public_key_for
+from lightbox import jobs, outages
 from processing.naming import rendition_filename
 from processing.pipeline.compliance import check
 from processing.pipeline.render import RenditionMetadata, render_many
@@ -310,9 +312,15 @@ def render_version(version_id: str) -> str:
     if not version.master:
         version.fail("cannot render: the version has no master image")
         return "failed"
+    run = version.start_rendering_attempt()  # None: a published version, re-rendered
     started = time.perf_counter()
-    made = render_missing(version)
-    settlement = settle(version)
+    try:
+        made = render_missing(version)
+        settlement = settle(version)
+    except Exception as exc:
+        if run is None:
+            raise
+        return _render_failed(version, exc, run)
     outcome = "re-rendered" if version.status == ImageVersion.Status.PUBLISHED else "published"
     # One transaction, blocked channels first: the transition's signal (webhooks) reads them.
     with transaction.atomic():
@@ -335,6 +343,29 @@ def render_version(version_id: str) -> str:
         (time.perf_counter() - started) * 1000,
     )
     return outcome
+
+
+def _render_failed(version: ImageVersion, exc: Exception, run: int) -> str:
+    """A rendering run that raised: an outage waits and runs again later without counting;
+    anything else is retried by RQ until LIGHTBOX_MAX_ATTEMPTS runs, then the version fails."""
+    message = f"{type(exc).__name__}: {exc}"[:1500]
+    if (what := outages.outage_of(exc)) is not None and not outages.exhausted(version.outage_retries):
+        retry_at = outages.next_try(version.outage_retries)
+        version.wait_to_render(f"{what}; rendering again at {retry_at:%H:%M} UTC ({message})", retry_at)
+        logger.warning("render_version %s: %s, retrying at %s: %s", version.pk, what, retry_at, message)
+        try:
+            jobs.queue_rendering(version, at=retry_at)
+        except Exception:  # noqa: BLE001 - the sweeper queues it at retry_at
+            logger.warning("render_version %s: could not schedule the retry; the sweeper will", version.pk)
+        return "waiting for an outage"
+    if run >= settings.LIGHTBOX_MAX_ATTEMPTS:
+        version.fail(f"rendering failed {run} times; last error: {message}")
+        logger.exception("render_version %s gave up", version.pk)
+        return "failed"
+    ImageVersion.objects.filter(pk=version.pk).update(
+        error=f"rendering attempt {run} failed, will retry: {message}"
+    )
+    raise exc  # RQ's Retry runs it again with backoff
 
 
 def rerender_published(version: ImageVersion) -> list[Rendition]:

@@ -26,6 +26,14 @@ def _published():
     return ImageVersion.objects.filter(status=ImageVersion.Status.PUBLISHED).order_by("pk")
 
 
+def failed_versions_count() -> int:
+    """FAILED versions a re-render run does not cover (it re-renders published ones): the
+    admin is told, so they are retried rather than silently skipped."""
+    from catalog.retries import retryable_failed
+
+    return retryable_failed().count()
+
+
 def start_rerender(profile: MarketplaceProfile, user: Any) -> RerenderRun:
     run = RerenderRun.objects.create(
         profile=profile, revision=profile.revision, started_by=user, total=_published().count()

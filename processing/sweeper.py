@@ -5,15 +5,24 @@ worker is SIGKILLed without retries left, or when the process dies between the
 database commit and the enqueue. Every QUEUED version whose job Redis no longer
 holds, and every PROCESSING or RENDERING version older than the stale timeout,
 is enqueued again. Jobs are idempotent, so a rare double enqueue is harmless.
+
+Attempts are bounded: a version whose worker died LIGHTBOX_MAX_ATTEMPTS times (a photo
+that crashes the decoder or runs the worker out of memory) is failed with that reason
+instead of being rescued forever; the same holds for rendering runs. A version waiting
+out an outage (retry_at ahead) is left to its scheduled retry.
+
+The sweeper must outlive the outages it exists for: each step is isolated here, and the
+`sweep` command's loop survives a whole sweep failing (processing.sweep_loop).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.batch_completion import finish_settled_batches
@@ -34,9 +43,23 @@ class SweepReport:
     batches_finished: int = 0
     webhooks_sent: int = 0
     exports_rescued: int = 0
+    # Versions failed because their attempts ran out (a worker died on each of them).
+    gave_up: int = 0
+    # Steps that raised (database or Redis down…): logged, and the next steps still ran.
+    failed_steps: list[str] = field(default_factory=list)
+
+    @property
+    def moved(self) -> bool:
+        return bool(
+            self.requeued_lost
+            or self.rescued_stale
+            or self.rendering_resumed
+            or self.exports_rescued
+            or self.gave_up
+        )
 
 
-def _job_alive(job_id: str, connection) -> bool:
+def _job_status(job_id: str, connection) -> str | None:
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
     from rq.serializers import JSONSerializer
@@ -44,11 +67,78 @@ def _job_alive(job_id: str, connection) -> bool:
     try:
         job = Job.fetch(job_id, connection=connection, serializer=JSONSerializer)
     except NoSuchJobError:
-        return False
-    return job.get_status(refresh=False) in _ALIVE
+        return None
+    return job.get_status(refresh=False)
+
+
+def _job_alive(job_id: str, connection) -> bool:
+    return _job_status(job_id, connection) in _ALIVE
+
+
+def _due(now):
+    """Not waiting out an outage (retry_at still ahead): the scheduled retry will come."""
+    return Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+
+
+def _rescue_stale_processing(report: SweepReport, stale_before) -> None:
+    for version in ImageVersion.objects.filter(
+        status=VersionStatus.PROCESSING, started_at__lt=stale_before
+    ).select_related("source__product"):
+        try:
+            if version.rescue_from_dead_worker(settings.LIGHTBOX_MAX_ATTEMPTS):
+                jobs.queue_processing(version)
+                report.rescued_stale += 1
+            elif version.status == VersionStatus.FAILED:
+                report.gave_up += 1
+        except InvalidTransition:
+            continue
+
+
+def _requeue_lost(report: SweepReport, now, grace_seconds: int, connection) -> None:
+    # Fresh rows get a grace period: their enqueue may be waiting for a commit.
+    for version in (
+        ImageVersion.objects.filter(
+            _due(now), status=VersionStatus.QUEUED, queued_at__lt=now - timedelta(seconds=grace_seconds)
+        )
+        .select_related("source__product")
+        .iterator(chunk_size=500)
+    ):
+        if not _job_alive(version.job_id, connection):
+            jobs.queue_processing(version)
+            report.requeued_lost += 1
+
+
+def _resume_rendering(report: SweepReport, now, stale_before, grace_seconds: int, connection) -> None:
+    """RENDERING versions whose render job is gone, or started so long ago that its worker
+    must have died; each run was counted when it started, so a photo that kills the worker
+    while rendering fails after LIGHTBOX_MAX_ATTEMPTS runs."""
+    for version in ImageVersion.objects.filter(
+        _due(now), status=VersionStatus.RENDERING, scored_at__lt=now - timedelta(seconds=grace_seconds)
+    ).iterator(chunk_size=500):
+        status = _job_status(jobs.render_job_id(version.pk), connection)
+        died = status == "started" and (
+            version.render_started_at is None or version.render_started_at < stale_before
+        )
+        if status in _ALIVE and not died:
+            continue
+        if version.render_attempts >= settings.LIGHTBOX_MAX_ATTEMPTS:
+            try:
+                version.fail(
+                    f"rendering did not finish in {version.render_attempts} runs (the worker died "
+                    f"or the job failed each time); last error: {version.error or 'none recorded'}"
+                )
+                report.gave_up += 1
+            except InvalidTransition:
+                pass
+            continue
+        jobs.queue_rendering(version)
+        report.rendering_resumed += 1
 
 
 def sweep(*, grace_seconds: int = 30) -> SweepReport:
+    """One pass over unfinished work. Each step runs even when an earlier one failed (a
+    step that needs Redis cannot stop one that needs only PostgreSQL); failures are
+    logged and listed in the report, never raised."""
     import django_rq
 
     from catalog.exports.services import sweep_exports
@@ -58,42 +148,32 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
     connection = django_rq.get_connection("default")
     stale_before = now - timedelta(seconds=settings.LIGHTBOX_STALE_AFTER_SECONDS)
 
-    for version in ImageVersion.objects.filter(
-        status=VersionStatus.PROCESSING, started_at__lt=stale_before
-    ).select_related("source__product"):
+    def step(name: str, work) -> None:
         try:
-            if version.requeue(error="the worker stopped before finishing; processing again"):
-                jobs.queue_processing(version)
-                report.rescued_stale += 1
-        except InvalidTransition:
-            continue
+            work()
+        except Exception:  # noqa: BLE001 - one failing step must not stop the others
+            logger.exception("sweeper: %s failed", name)
+            report.failed_steps.append(name)
 
-    # Fresh rows get a grace period: their enqueue may be waiting for a commit.
-    for version in (
-        ImageVersion.objects.filter(
-            status=VersionStatus.QUEUED, queued_at__lt=now - timedelta(seconds=grace_seconds)
+    def finish_batches() -> None:
+        report.batches_finished = finish_settled_batches()
+
+    def deliver_webhooks() -> None:
+        # Webhook retries and any first attempt whose RQ job was lost (PostgreSQL is the outbox).
+        report.webhooks_sent = deliver_due()
+
+    def rescue_exports() -> None:
+        report.exports_rescued = sweep_exports(
+            lambda job_id: _job_alive(job_id, connection), grace_seconds=grace_seconds
         )
-        .select_related("source__product")
-        .iterator(chunk_size=500)
-    ):
-        if not _job_alive(version.job_id, connection):
-            jobs.queue_processing(version)
-            report.requeued_lost += 1
 
-    for version in ImageVersion.objects.filter(
-        status=VersionStatus.RENDERING, scored_at__lt=now - timedelta(seconds=grace_seconds)
-    ).iterator(chunk_size=500):
-        if not _job_alive(f"render-{version.pk}", connection):
-            jobs.queue_rendering(version)
-            report.rendering_resumed += 1
+    step("stale processing", lambda: _rescue_stale_processing(report, stale_before))
+    step("lost jobs", lambda: _requeue_lost(report, now, grace_seconds, connection))
+    step("rendering", lambda: _resume_rendering(report, now, stale_before, grace_seconds, connection))
+    step("batches", finish_batches)
+    step("webhooks", deliver_webhooks)
+    step("exports", rescue_exports)
 
-    report.batches_finished = finish_settled_batches()
-    # Webhook retries and any first attempt whose RQ job was lost (PostgreSQL is the outbox).
-    report.webhooks_sent = deliver_due()
-    report.exports_rescued = sweep_exports(
-        lambda job_id: _job_alive(job_id, connection), grace_seconds=grace_seconds
-    )
-
-    if report.requeued_lost or report.rescued_stale or report.rendering_resumed or report.exports_rescued:
+    if report.moved or report.failed_steps:
         logger.warning("sweeper: %s", report)
     return report

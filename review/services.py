@@ -216,7 +216,7 @@ def do_approve(version_id: Any, reviewer: Any) -> ImageVersion:
         ReviewDecision.Action.APPROVE,
         "approve",
         check=_publishable,
-        then=lambda v: transaction.on_commit(partial(jobs.queue_rendering, v)),
+        then=lambda v: transaction.on_commit(partial(jobs.queue_rendering, v, interactive=True)),
     )
 
 

@@ -108,6 +108,16 @@ def _user(django_user_model, username: str, role: str | None):
     return user
 
 
+def grant_launch(user) -> None:
+    """Give `user` the permission to choose Launch priority (admins have it; others are
+    given it one by one)."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="catalog", codename="launch_priority")
+    )
+
+
 @pytest.fixture
 def merchandiser(django_user_model):
     return _user(django_user_model, "mia-merchandiser", "Merchandiser")

@@ -13,8 +13,9 @@ from django.http import HttpRequest
 from ninja.errors import AuthenticationError, AuthorizationError
 from ninja.security import HttpBearer
 
-from catalog.api.errors import ApiError
+from catalog.api.errors import ApiError, throttled
 from catalog.api.models import ApiToken
+from lightbox import ratelimit
 
 
 class TokenAuth(HttpBearer):
@@ -42,6 +43,8 @@ class TokenAuth(HttpBearer):
             raise AuthenticationError(message="The account this token belongs to is deactivated.")
         api_token.touch()
         request.user = user
+        if limited := ratelimit.hit(ratelimit.API, user.pk):
+            raise throttled(limited)
         if not user.has_perms(self.perms):
             raise AuthorizationError(
                 message=f"Your role does not allow this (it needs {', '.join(self.perms)})."

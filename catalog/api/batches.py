@@ -77,6 +77,6 @@ def get_batch(request: HttpRequest, batch_id: UUID) -> UploadBatch:
         "counts": {status: count for _label, count, status in progress["counts"]},
         **{key: progress[key] for key in ("total", "settled", "percent", "done")},
     }
-    failures = [{"file": name, "error": error} for name, error in progress["failures"]]
+    failures = [{"file": name, "error": error} for _id, name, error in progress["failures"]]
     batch.failures = failures  # type: ignore[attr-defined]
     return batch

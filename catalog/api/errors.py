@@ -51,10 +51,24 @@ class ErrorBody(Schema):
 class ApiError(HttpError):
     """Raised by operations for a refusal with a specific code and optional details."""
 
-    def __init__(self, status_code: int, message: str, *, code: str | None = None, details: Any = None):
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(status_code, message)
         self.code = code or CODES.get(status_code, "error")
         self.details = details
+        self.headers = headers or {}
+
+
+def throttled(limited: Any) -> ApiError:
+    """A lightbox.ratelimit.Limited as the API's 429, with Retry-After."""
+    return ApiError(429, limited.message, headers={"Retry-After": str(limited.retry_after)})
 
 
 def get_or_404(queryset: QuerySet[M], message: str, **lookup: Any) -> M:
@@ -115,7 +129,10 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ApiError)
     def refused(request: HttpRequest, exc: ApiError) -> HttpResponse:
-        return _respond(api, request, exc.status_code, exc.message, code=exc.code, details=exc.details)
+        response = _respond(api, request, exc.status_code, exc.message, code=exc.code, details=exc.details)
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

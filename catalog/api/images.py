@@ -16,13 +16,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, File, Form, Path, Router, Schema, Status, UploadedFile
 
-from catalog.api.errors import ApiError, get_or_404
+from catalog.api.errors import ApiError, get_or_404, throttled
 from catalog.api.operations import operation
 from catalog.api.products import VersionSummary
 from catalog.api.schemas import Sku
 from catalog.intake.url_import import start_url_import
 from catalog.models import Priority, Product, SourceRole, UploadBatch
-from catalog.uploads import create_batch, do_upload_photos, too_large
+from catalog.uploads import PriorityNotAllowed, check_priority, create_batch, do_upload_photos, too_large
+from lightbox import ratelimit
 from lightbox.outbound import FetchFailed, UnsafeURL
 
 router = Router(tags=["images"])
@@ -48,6 +49,18 @@ class UrlImportOut(Schema):
     batch_url: str = Field(description="Poll this batch; the new version appears in its progress.")
 
 
+def _within_upload_rate(request: HttpRequest) -> None:
+    if limited := ratelimit.hit(ratelimit.UPLOADS, request.user.pk):
+        raise throttled(limited)
+
+
+def _allowed_priority(request: HttpRequest, priority: int) -> None:
+    try:
+        check_priority(request.user, priority)
+    except PriorityNotAllowed as exc:
+        raise ApiError(403, str(exc), code="priority_not_allowed") from None
+
+
 def _batch_url(request: HttpRequest, batch_id: Any) -> str:
     return request.build_absolute_uri(reverse("api:get_batch", args=[batch_id]))
 
@@ -59,7 +72,7 @@ def _batch_url(request: HttpRequest, batch_id: Any) -> str:
     perms=(UPLOAD_PERMISSION,),
     response=UploadOut,
     status=201,
-    errors=(404, 413),
+    errors=(403, 404, 413),
 )
 def upload_image(
     request: HttpRequest,
@@ -70,6 +83,8 @@ def upload_image(
 ) -> Status[dict[str, Any]]:
     """Upload one photo (multipart field `file`); its first version is queued for processing."""
     product = get_or_404(Product.objects.all(), f"No product with SKU {sku!r}.", sku=sku)
+    _allowed_priority(request, priority)
+    _within_upload_rate(request)
     if (file.size or 0) > settings.LIGHTBOX_MAX_UPLOAD_BYTES:
         raise ApiError(413, too_large())
     outcome = do_upload_photos(
@@ -94,7 +109,7 @@ def upload_image(
     perms=(UPLOAD_PERMISSION,),
     response=UrlImportOut,
     status=202,
-    errors=(404,),
+    errors=(403, 404),
 )
 def import_image(request: HttpRequest, sku: Path[Sku], payload: UrlImportIn) -> Status[dict[str, Any]]:
     """Import a photo from a web address in the background.
@@ -105,6 +120,8 @@ def import_image(request: HttpRequest, sku: Path[Sku], payload: UrlImportIn) -> 
     refusal then is recorded on the batch (its `errors`).
     """
     product = get_or_404(Product.objects.all(), f"No product with SKU {sku!r}.", sku=sku)
+    _allowed_priority(request, payload.priority)
+    _within_upload_rate(request)
     try:
         # The batch exists only if the import was accepted: a refusal rolls it back.
         with transaction.atomic():

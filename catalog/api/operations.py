@@ -20,8 +20,8 @@ from catalog.api.auth import TokenAuth
 from catalog.api.errors import ErrorBody
 
 # Answers any operation can give: unreadable request, no or bad token, wrong role,
-# invalid parameters, and our own failure.
-COMMON_ERRORS = (400, 401, 403, 422, 500)
+# invalid parameters, over the rate limit, and our own failure.
+COMMON_ERRORS = (400, 401, 403, 422, 429, 500)
 
 
 def operation(

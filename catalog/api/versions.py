@@ -13,11 +13,12 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from catalog import public_urls
-from catalog.api.errors import get_or_404
+from catalog.api.errors import ApiError, get_or_404
 from catalog.api.operations import operation
 from catalog.api.schemas import Page, PageParams, Sku, Timestamp, paginate
 from catalog.channels import ChannelState, with_channel_states
-from catalog.models import BlockedChannel, ImageVersion, Rendition, VersionStatus
+from catalog.models import BlockedChannel, ImageVersion, InvalidTransition, Rendition, VersionStatus
+from catalog.retries import retry_version
 
 router = Router(tags=["versions"])
 
@@ -170,4 +171,26 @@ def list_versions(
     url_name="get_version",
 )
 def get_version(request: HttpRequest, version_id: UUID) -> ImageVersion:
+    return with_channel_states([get_or_404(versions(), f"No version {version_id}.", pk=version_id)])[0]
+
+
+@operation(
+    router,
+    "POST",
+    "/versions/{version_id}/retry",
+    perms=("catalog.upload_images",),
+    response=VersionOut,
+    errors=(404, 409),
+)
+def retry_failed_version(request: HttpRequest, version_id: UUID) -> ImageVersion:
+    """Process a FAILED version again from the start, with fresh attempts (the Retry button
+    of the product page). 409 when it is not failed (or already retried), or a newer version
+    of its photo exists."""
+    version = get_or_404(versions(), f"No version {version_id}.", pk=version_id)
+    try:
+        retried = retry_version(version)
+    except InvalidTransition as exc:
+        raise ApiError(409, f"{exc}.", code="not_retryable") from None
+    if not retried:
+        raise ApiError(409, "This version was already queued again.", code="not_retryable")
     return with_channel_states([get_or_404(versions(), f"No version {version_id}.", pk=version_id)])[0]

@@ -38,6 +38,7 @@ from catalog.exports.selection import (
     image_label,
     skip_entry,
 )
+from catalog.exports.spreadsheet import safe_cell
 from catalog.models import MarketplaceProfile
 from processing.naming import amazon_identifier
 from processing.pipeline.ingest import sniff_format
@@ -192,7 +193,9 @@ class AmazonZipWriter:
             buffer = io.StringIO(newline="")
             writer = csv.writer(buffer)
             writer.writerow(("sku", "image", "reason"))
-            writer.writerows((s.get("sku", ""), s.get("image", ""), s.get("reason", "")) for s in skipped)
+            writer.writerows(
+                tuple(safe_cell(s.get(key, "")) for key in ("sku", "image", "reason")) for s in skipped
+            )
             self._zip.writestr(_text_member(SKIPPED_CSV), buffer.getvalue().encode("utf-8"))
         self._zip.close()
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from catalog.exports.selection import ExportProduct, image_label, skip_entry
+from catalog.exports.spreadsheet import safe_cell
 from catalog.shopify.handles import handle_for
 
 HEADERS = (
@@ -63,8 +64,8 @@ class ShopifyCsvWriter:
             return [skip_entry(sku, image_label(i.rendition.version.source), reason) for i in item.images]
         self._handles[handle] = sku
         for number, image in enumerate(item.images):
-            title = item.product.title if number == 0 else ""
-            self._writer.writerow((handle, title, image.url, image.position, image.alt_text, ""))
+            title = safe_cell(item.product.title) if number == 0 else ""
+            self._writer.writerow((handle, title, image.url, image.position, safe_cell(image.alt_text), ""))
         self.products += 1
         self.images += len(item.images)
         return []

@@ -144,6 +144,59 @@ def iter_archive(
     """
     limits = limits or ArchiveLimits()
     counted = _CountingReader(fileobj)
+    zf, plan = _open_checked(counted, limits)
+    with zf:
+        total = 0
+        for item in plan:
+            if isinstance(item, SkippedMember):
+                yield item
+                continue
+            data, reason, read = _read_member(zf, counted, item.info, limits, limits.max_total_bytes - total)
+            total += read
+            if total > limits.max_total_bytes:
+                raise ArchiveRefused(
+                    f"The ZIP unpacks to more than {_size(limits.max_total_bytes)}, the limit per upload."
+                )
+            if reason:
+                yield SkippedMember(item.shown, reason)
+            else:
+                yield ArchiveMember(item.name, data)
+
+
+def read_manifest(
+    fileobj: BinaryIO, max_bytes: int, limits: ArchiveLimits | None = None
+) -> tuple[str, bytes] | None:
+    """The first CSV member's (name, bytes), read only after every guard `iter_archive`
+    applies (end record, layout, entry count, declared sizes, compression method, ratio)
+    and at most `max_bytes` inflated, streamed in chunks: None when there is none, it is
+    skipped for a reason, or it is larger. Raises ArchiveRefused like iter_archive."""
+    limits = limits or ArchiveLimits()
+    counted = _CountingReader(fileobj)
+    zf, plan = _open_checked(counted, limits)
+    with zf:
+        for item in plan:
+            if isinstance(item, _Planned) and _extension(item.name) in MANIFEST_EXTENSIONS:
+                if item.info.file_size > max_bytes:
+                    return None
+                bounded = ArchiveLimits(
+                    max_entries=limits.max_entries,
+                    max_total_bytes=max_bytes,
+                    max_member_bytes=min(max_bytes, limits.max_member_bytes),
+                    max_ratio=limits.max_ratio,
+                    ratio_grace_bytes=limits.ratio_grace_bytes,
+                )
+                data, reason, read = _read_member(zf, counted, item.info, bounded, max_bytes)
+                if reason or read > max_bytes:
+                    return None
+                return item.name, data
+    return None
+
+
+def _open_checked(
+    counted: _CountingReader, limits: ArchiveLimits
+) -> tuple[zipfile.ZipFile, list[_Planned | SkippedMember]]:
+    """The open ZIP and its plan, once every refusal decided from the central directory
+    has been made. Raises ArchiveRefused."""
     _check_end_record(counted, limits)
     try:
         zf = zipfile.ZipFile(counted)
@@ -151,7 +204,7 @@ def iter_archive(
         raise ArchiveRefused(
             "This file is not a ZIP archive, or it is damaged; nothing was imported."
         ) from None
-    with zf:
+    try:
         infos = zf.infolist()
         _check_layout(infos, getattr(zf, "start_dir", counted.size))
         files = sum(1 for info in infos if not _ignored(_decoded_name(info)))
@@ -168,21 +221,10 @@ def iter_archive(
                 f"The ZIP unpacks to {_size(declared)}; the limit is {_size(limits.max_total_bytes)} "
                 "per upload."
             )
-        total = 0
-        for item in plan:
-            if isinstance(item, SkippedMember):
-                yield item
-                continue
-            data, reason, read = _read_member(zf, counted, item.info, limits, limits.max_total_bytes - total)
-            total += read
-            if total > limits.max_total_bytes:
-                raise ArchiveRefused(
-                    f"The ZIP unpacks to more than {_size(limits.max_total_bytes)}, the limit per upload."
-                )
-            if reason:
-                yield SkippedMember(item.shown, reason)
-            else:
-                yield ArchiveMember(item.name, data)
+    except BaseException:
+        zf.close()
+        raise
+    return zf, plan
 
 
 class _CountingReader(io.RawIOBase):

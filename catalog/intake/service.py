@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
-from catalog.intake.archive import ArchiveRefused, SkippedMember, iter_archive
+from catalog.intake.archive import ArchiveRefused, SkippedMember, iter_archive, read_manifest
 from catalog.intake.naming import Manifest, ManifestRow, parse_manifest, placement_from_name
 from catalog.models import ImageVersion, Product, SourceRole, UploadBatch, sku_validator
 from catalog.uploads import UploadRefused, add_photo
@@ -109,8 +109,7 @@ def store_manifest(batch: UploadBatch, data: bytes) -> Manifest:
     UploadBatch.objects.filter(pk=batch.pk).update(
         manifest={name: asdict(row) for name, row in manifest.rows.items()}
     )
-    for error in manifest.errors:
-        batch.record_refusal("manifest.csv", error)
+    batch.record_refusals([("manifest.csv", error) for error in manifest.errors])
     batch.refresh_from_db()
     return manifest
 
@@ -123,20 +122,15 @@ def receive_archive(batch: UploadBatch, upload: Any) -> str:
 
 
 def _archive_manifest(fh) -> bytes | None:
-    """The first CSV in the archive, read before the photos so every photo can use it."""
-    import zipfile
-
+    """The first CSV in the archive, read before the photos so every photo can use it: only
+    after the archive's guards, and never more than MAX_MANIFEST_BYTES inflated."""
     try:
-        archive = zipfile.ZipFile(fh)
-        name = next((n for n in archive.namelist() if n.lower().endswith(".csv")), None)
-        if name is None or archive.getinfo(name).file_size > MAX_MANIFEST_BYTES:
-            return None
-        with archive.open(name) as member:
-            return member.read(MAX_MANIFEST_BYTES + 1)[:MAX_MANIFEST_BYTES]
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+        found = read_manifest(fh, MAX_MANIFEST_BYTES)
+    except ArchiveRefused:
         return None  # iter_archive below refuses the archive with its reason
     finally:
         fh.seek(0)
+    return found[1] if found else None
 
 
 def import_archive(batch_id: str, archive_name: str) -> str:

@@ -19,7 +19,7 @@ from catalog.intake.service import product_for
 from catalog.models import ImageVersion, Product, SourceRole, UploadBatch
 from catalog.uploads import UploadRefused, add_photo, create_batch
 from lightbox import jobs, outbound
-from lightbox.outbound import FetchFailed, UnsafeURL
+from lightbox.outbound import FetchFailed, UnsafeURL, redacted
 
 logger = logging.getLogger("lightbox.intake")
 # What a URL import can fail with; every one carries a message for the merchandiser.
@@ -54,7 +54,7 @@ def import_from_url(
         fetched = outbound.fetch_image(url)
         version = add_photo(batch, product, fetched.filename, fetched.data, role=role, position=position)
     except IMPORT_ERRORS as exc:
-        batch.record_refusal(url, str(exc))
+        batch.record_refusal(redacted(url), str(exc))
         raise
     else:
         batch.record_accepted()
@@ -66,8 +66,9 @@ def import_from_url(
 
 
 def _for_log(url: str) -> str:
-    """The URL without its query: signed CDN links carry their credentials there."""
-    return url.split("?", 1)[0][:300]
+    """The URL without its query (or user and password): signed CDN links carry their
+    credentials there."""
+    return redacted(url)
 
 
 def start_url_import(
@@ -103,7 +104,7 @@ def import_url_job(
     try:
         product = product_for(sku)
     except UploadRefused as exc:
-        batch.record_refusal(url, str(exc))
+        batch.record_refusal(redacted(url), str(exc))
         outcome = "refused"
     else:
         try:

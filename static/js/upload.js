@@ -37,7 +37,12 @@
       batchPromise = (async () => {
         const form = new FormData(document.getElementById("batch-form"));
         const res = await post(root.dataset.createUrl, form);
-        if (res.status !== 201) { batchPromise = null; throw new Error("Could not start a batch."); }
+        if (res.status !== 201) {
+          batchPromise = null;
+          const errors = (res.body && res.body.errors) || {};
+          const why = Object.values(errors).flat().map((e) => e.message || e).join(" ");
+          throw new Error(why || "Could not start a batch.");
+        }
         batch = res.body;
         const link = document.getElementById("batch-link");
         link.hidden = false;
@@ -104,7 +109,12 @@
     if (item.file.size > maxBytes && !item.file.name.toLowerCase().endsWith(".zip")) {
       return finish(item, false, `Larger than the ${Math.round(maxBytes / 1048576)} MB limit.`);
     }
-    const b = await ensureBatch();
+    let b;
+    try {
+      b = await ensureBatch();
+    } catch (err) {
+      return finish(item, false, err.message);
+    }
     const form = new FormData();
     form.append("file", item.file, item.file.name);
     const sku = item.sku || document.querySelector("#batch-form [name=sku]").value.trim();
@@ -114,6 +124,13 @@
       item.pct.textContent = `${item.bar.value}%`;
       refreshOverall();
     });
+    if (res.status === 429) {
+      // Over the per-user upload rate: wait as long as the server says, then send it again.
+      const wait = Math.max(1, Number(res.body.retry_after) || 5);
+      item.result.textContent = `${res.body.reason || "Too many uploads."} Sending again in ${wait} s…`;
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      return send(item);
+    }
     const ok = res.status >= 200 && res.status < 300;
     if (ok) {
       item.bar.value = 100;

@@ -24,8 +24,8 @@ LEGAL = [
     ("fail", ("boom",), S.QUEUED, S.FAILED, "failed_at"),
     ("fail", ("boom",), S.PROCESSING, S.FAILED, "failed_at"),
     ("fail", ("boom",), S.RENDERING, S.FAILED, "failed_at"),
-    ("requeue", (), S.FAILED, S.QUEUED, None),
     ("requeue", (), S.PROCESSING, S.QUEUED, None),
+    ("retry", (), S.FAILED, S.QUEUED, None),
 ]
 
 

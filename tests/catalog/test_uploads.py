@@ -11,13 +11,14 @@ from django.urls import reverse
 from catalog.demo import photo_dir
 from catalog.intake.service import import_archive
 from catalog.models import ImageVersion, Product, UploadBatch
-from tests.conftest import photo_bytes
+from tests.conftest import grant_launch, photo_bytes
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def batch(client, merchandiser):
+    grant_launch(merchandiser)
     client.force_login(merchandiser)
     response = client.post(reverse("catalog:batch_create"), {"priority": 0, "name": "Launch"})
     assert response.status_code == 201

@@ -87,7 +87,7 @@ def burst_worker(live_server, settings, redis_conn):
 
     def work(timeout: float = 600) -> None:
         done = subprocess.run(  # noqa: S603
-            [sys.executable, "manage.py", "rqworker", "high", "default", "low", "--burst"],
+            [sys.executable, "manage.py", "rqworker", "interactive", "high", "default", "low", "--burst"],
             env=_worker_env(settings),
             timeout=timeout,
             stdout=subprocess.DEVNULL,
@@ -107,7 +107,16 @@ def live_worker(live_server, settings, redis_conn):
     import sys
 
     worker = subprocess.Popen(  # noqa: S603
-        [sys.executable, "manage.py", "rqworker", "high", "default", "low", "--with-scheduler"],
+        [
+            sys.executable,
+            "manage.py",
+            "rqworker",
+            "interactive",
+            "high",
+            "default",
+            "low",
+            "--with-scheduler",
+        ],
         env=_worker_env(settings),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

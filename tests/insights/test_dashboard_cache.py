@@ -190,10 +190,10 @@ def test_a_deleted_version_leaves_its_days(history, prices):
     assert after == live(*WHOLE, kpis.NO_FILTERS)
 
 
-def test_requeueing_a_version_that_failed_long_ago_takes_its_cost_back(history, prices):
+def test_retrying_a_version_that_failed_long_ago_takes_its_cost_back(history, prices):
     before = cached(*WHOLE, kpis.NO_FILTERS)
 
-    history["h"].requeue()  # failed on 2026-03-02 with 0.5 s of compute
+    history["h"].retry()  # failed on 2026-03-02 with 0.5 s of compute
 
     after = cached(*WHOLE, kpis.NO_FILTERS)
     assert sum(d.versions for d in after["cost_days"]) == sum(d.versions for d in before["cost_days"]) - 1

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import django_rq
 import pytest
+from django.conf import settings
 from django.db import transaction
 
 from catalog.models import Priority
@@ -85,7 +86,7 @@ def test_a_rolled_back_transaction_queues_nothing(product, make_version, redis_c
     with pytest.raises(RuntimeError):
         failing_request()
 
-    assert all(django_rq.get_queue(name).job_ids == [] for name in ("high", "default", "low"))
+    assert all(django_rq.get_queue(name).job_ids == [] for name in settings.QUEUE_NAMES)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -41,10 +41,11 @@ def upload(product, data, name="photo.png", priority=Priority.NORMAL):
 
 def run_burst_worker(*queues: str) -> None:
     import django_rq
+    from django.conf import settings
 
     from processing.worker import LightboxWorker
 
-    rq_queues = [django_rq.get_queue(name) for name in (queues or ("high", "default", "low"))]
+    rq_queues = [django_rq.get_queue(name) for name in (queues or settings.QUEUE_NAMES)]
     worker = LightboxWorker(rq_queues, connection=rq_queues[0].connection)
     worker.work(burst=True, with_scheduler=False)
 

@@ -127,10 +127,11 @@ def test_cascade_weights_with_the_wrong_checksum_are_an_error(tmp_path, settings
 
 def run_burst_worker() -> None:
     import django_rq
+    from django.conf import settings
 
     from processing.worker import LightboxWorker
 
-    queues = [django_rq.get_queue(name) for name in ("high", "default", "low")]
+    queues = [django_rq.get_queue(name) for name in settings.QUEUE_NAMES]
     LightboxWorker(queues, connection=queues[0].connection).work(burst=True, with_scheduler=False)
 
 

@@ -162,7 +162,9 @@ def test_approving_records_the_decision_and_queues_rendering(
     decision = ReviewDecision.objects.get(version=version)
     assert (decision.reviewer, decision.action) == (reviewer, ReviewDecision.Action.APPROVE)
     assert decision.decided_at == version.reviewed_at
-    assert queued_job_ids(redis_conn) == [f"render-{version.pk}"]
+    # The reviewer is waiting on it: the interactive queue, ahead of bulk processing.
+    assert queued_job_ids(redis_conn, "interactive") == [f"render-{version.pk}"]
+    assert queued_job_ids(redis_conn) == []
 
 
 @pytest.mark.django_db

@@ -47,6 +47,7 @@ def test_the_schema_lists_the_operations_the_issue_asks_for():
         "list_batches",
         "list_products",
         "list_versions",
+        "retry_failed_version",  # issue 16: FAILED is not a dead end
         "update_product",
         "upload_image",
     ]

@@ -24,7 +24,7 @@ def test_the_docs_page_renders_every_operation_without_leaving_the_site(live_ser
     )
     result = json.loads(done.stdout)
 
-    assert len(result["paths"]) == 13
+    assert len(result["paths"]) == 14
     assert "/api/v1/products/{sku}/images/import" in result["paths"]
     assert result["authorize"]
     assert f"{live_server.url}/static/ninja/swagger-ui-bundle.js" in result["requested"]

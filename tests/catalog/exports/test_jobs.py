@@ -23,10 +23,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def run_burst_worker() -> None:
     import django_rq
+    from django.conf import settings
 
     from processing.worker import LightboxWorker
 
-    queues = [django_rq.get_queue(name) for name in ("high", "default", "low")]
+    queues = [django_rq.get_queue(name) for name in settings.QUEUE_NAMES]
     LightboxWorker(queues, connection=queues[0].connection).work(burst=True, with_scheduler=False)
 
 
@@ -69,7 +70,7 @@ def test_an_export_is_queued_on_commit_and_a_burst_worker_runs_it_with_the_bar_m
     export = start_export(Export.Kind.AMAZON_ZIP, {"products": [p.pk for p in shelf]}, "", merchandiser)
 
     job = job_in_redis(export)
-    assert job.origin == "default"
+    assert job.origin == "interactive"  # someone watches the bar: never behind bulk work
     assert job.args == [str(export.pk)]
     run_burst_worker()
 

@@ -97,3 +97,25 @@ def test_a_rendition_without_a_key_has_no_public_url(rendition):
     rendition.public_key = ""
     with pytest.raises(ValueError, match="no public key"):
         public_url(rendition)
+
+
+@pytest.mark.parametrize("status", ["rejected", "failed", "superseded"])
+def test_an_image_whose_version_is_no_longer_published_is_gone(rendition, status):
+    from catalog.models import ImageVersion
+
+    path = public_path(rendition)
+    assert get(path)[0].status_code == 200
+    ImageVersion.objects.filter(pk=rendition.version_id).update(status=status, error="withdrawn")
+
+    response, body = get(path)
+
+    assert response.status_code == 410
+    assert b"no longer published" in body
+    assert response["Cache-Control"] == "no-cache"
+
+
+def test_a_rendition_that_failed_its_checks_is_not_public(make_photo):
+    item = Product.objects.create(sku="PUB3", title="Failed checks")
+    rendition = make_photo(item, 1, profiles=("amazon-main",), passed=False).renditions.get()
+
+    assert get(public_path(rendition))[0].status_code == 410

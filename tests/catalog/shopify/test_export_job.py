@@ -17,7 +17,7 @@ def run_burst_worker() -> None:
 
     from processing.worker import LightboxWorker
 
-    queue = django_rq.get_queue("default")
+    queue = django_rq.get_queue("interactive")  # exports: someone is waiting for them
     LightboxWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=False)
 
 

@@ -45,8 +45,8 @@ def test_publishing_a_version_is_delivered_by_a_burst_worker(subscribed, renderi
     everything, exports_only = subscribed
 
     assert rendering_version.publish()
-    assert django_rq.get_queue("default").count == 1
-    run_burst_worker("default")
+    assert django_rq.get_queue("interactive").count == 1
+    run_burst_worker("interactive")
 
     (body,) = _bodies(receiver)
     assert body["type"] == "version.published"
@@ -64,7 +64,7 @@ def test_flagging_and_failing_versions_send_one_event_each(subscribed, product, 
 
     flagged.flag(41, REASONS)
     failed.fail("the photo is too small")
-    run_burst_worker("default")
+    run_burst_worker("interactive")
 
     bodies = {b["type"]: b["data"] for b in _bodies(receiver)}
     assert bodies["version.flagged"]["score"] == 41
@@ -92,7 +92,7 @@ def test_a_batch_completes_once_its_last_version_settles(subscribed, product, ma
     batch.close()
     assert not Event.objects.filter(type=EventType.BATCH_COMPLETED).exists()
     version.publish()
-    run_burst_worker("default")
+    run_burst_worker("interactive")
 
     types = sorted(b["type"] for b in _bodies(receiver))
     assert types == ["batch.completed", "version.published"]
@@ -109,7 +109,7 @@ def test_a_finished_export_reaches_both_endpoints(subscribed, receiver):
 
     export.start(total=3)
     export.succeed({"products": 3}, [])
-    run_burst_worker("default")
+    run_burst_worker("interactive")
 
     bodies = _bodies(receiver)
     assert [b["type"] for b in bodies] == ["export.completed", "export.completed"]
@@ -129,16 +129,16 @@ def test_a_rolled_back_change_leaves_no_event_and_no_job(subscribed, rendering_v
         publish_then_fail()
 
     assert not Event.objects.exists()
-    assert django_rq.get_queue("default").count == 0
+    assert django_rq.get_queue("interactive").count == 0
 
 
 def test_the_outbox_survives_redis_losing_the_job(subscribed, rendering_version, receiver, redis_conn):
     everything, _ = subscribed
     rendering_version.publish()
-    assert django_rq.get_queue("default").count == 1
+    assert django_rq.get_queue("interactive").count == 1
 
     redis_conn.flushdb()  # Redis restarted without persistence before any worker ran
-    run_burst_worker("default")
+    run_burst_worker("interactive")
     assert receiver.received == []
 
     report = sweep()
@@ -156,7 +156,7 @@ def test_a_failed_first_attempt_is_retried_by_the_sweeper_path_with_the_same_id(
     everything, _ = subscribed
     receiver.answer(500, 500)
     rendering_version.publish()
-    run_burst_worker("default")
+    run_burst_worker("interactive")
     delivery = everything.deliveries.get()
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING
