@@ -26,6 +26,7 @@ from config.env import (
     env_str,
     env_tiers,
 )
+from lightbox import services
 from processing.provisioning import KNOWN_MODELS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -95,9 +96,12 @@ TEMPLATES = [
     },
 ]
 
+# DATABASE_URL, else the embedded PostgreSQL while it runs, else one on 127.0.0.1:5432, else the
+# embedded one `make run` starts (lightbox/services.py); likewise for the queue below.
+LIGHTBOX_DATABASE_SERVICE = services.choose_database(VAR_DIR, os.environ)
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lightbox"),
+        LIGHTBOX_DATABASE_SERVICE.url,
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
@@ -167,11 +171,8 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 
 # --- Queues -------------------------------------------------------------------
 # Tests get their own Redis database so a run never touches a developer's queues.
-REDIS_URL = (
-    env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    if TESTING
-    else env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
-)
+LIGHTBOX_QUEUE_SERVICE = services.choose_queue(VAR_DIR, os.environ, testing=TESTING)
+REDIS_URL = LIGHTBOX_QUEUE_SERVICE.url
 RQ_JOB_TIMEOUT = env_int("RQ_JOB_TIMEOUT", 600, minimum=10)
 QUEUE_NAMES = ("high", "default", "low")
 RQ_QUEUES = {
