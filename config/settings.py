@@ -1,7 +1,7 @@
 """Lightbox settings: everything comes from environment variables (12-factor).
 
-Defaults are safe for development and run out of the box on a machine with
-PostgreSQL and Redis on localhost. Production sets at least SECRET_KEY,
+Defaults are safe for development and run out of the box: PostgreSQL and Redis on
+localhost, else the embedded ones under var/ (lightbox/services.py). Production sets at least SECRET_KEY,
 DEBUG=0, ALLOWED_HOSTS and DATABASE_URL; `manage.py check --deploy` is clean then.
 """
 
