@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from lightbox import embedded
 
@@ -102,10 +102,7 @@ def _origin(source: Source, variable: str) -> str:
 def _where(url: str) -> str:
     """host:port/name of a URL, without user or password."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{host}{parts.path}" or url.split("://", 1)[0]
+    return unquote(parts.netloc.rpartition("@")[2]) + parts.path
 
 
 def _shown(path: Path) -> str:
@@ -134,7 +131,7 @@ def up(database: Service, queue: Service, var_dir: Path) -> str:
     if queue.source == "embedded" and not queue.running:
         print(f"No Redis configured or on {LOCAL_HOST}:{REDIS_PORT}: starting the embedded Valkey…")  # noqa: T201
         embedded.start_valkey(var_dir)
-    return describe(*chosen(var_dir), var_dir)
+    return describe(database, queue, var_dir)
 
 
 def down(var_dir: Path) -> list[str]:
@@ -145,11 +142,6 @@ def down(var_dir: Path) -> list[str]:
     if embedded.stop_valkey(var_dir):
         stopped.append("Valkey")
     return stopped
-
-
-def chosen(var_dir: Path) -> tuple[Service, Service]:
-    testing = "PYTEST_VERSION" in os.environ
-    return choose_database(var_dir, os.environ), choose_queue(var_dir, os.environ, testing=testing)
 
 
 def main(argv: list[str]) -> int:
