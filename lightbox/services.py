@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from lightbox import embedded
 
@@ -79,6 +79,16 @@ def database_url(settings_dict: Mapping[str, Any]) -> str:
         f"postgres://{quote(str(settings_dict.get('USER') or ''), safe='')}{password}@"
         f"{quote(host, safe='') if host.startswith('/') else host}{port}/{settings_dict['NAME']}"
     )
+
+
+def on_same_server(url: str, database: str | int) -> str:
+    """The URL of another database on the server `url` names: a name for PostgreSQL, a number
+    for Redis (the benchmarks keep their data apart this way)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        kept = [pair for pair in parts.query.split("&") if pair and not pair.startswith("db=")]
+        return f"unix://{parts.path}?{'&'.join([*kept, f'db={database}'])}"  # urlunsplit drops the "//"
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 def describe(database: Service, queue: Service, var_dir: Path) -> str:

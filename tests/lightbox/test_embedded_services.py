@@ -159,6 +159,20 @@ def test_a_database_url_for_a_subprocess_names_a_socket_folder_or_a_host():
     )
 
 
+def test_another_database_on_the_same_server_keeps_host_socket_and_options():
+    assert services.on_same_server("postgres://u:p@db.internal:6543/lightbox", "lightbox_bench") == (
+        "postgres://u:p@db.internal:6543/lightbox_bench"
+    )
+    assert services.on_same_server("postgres://postgres@%2Fsrv%2Fvar%2Fpg/lightbox", "x") == (
+        "postgres://postgres@%2Fsrv%2Fvar%2Fpg/x"
+    )
+    assert services.on_same_server("redis://:pw@q.internal:6380/0", 12) == "redis://:pw@q.internal:6380/12"
+    assert services.on_same_server("unix:///srv/var/valkey/valkey.sock?db=0", 13) == (
+        "unix:///srv/var/valkey/valkey.sock?db=13"
+    )
+    assert services.on_same_server("unix:///s.sock?password=x", 2) == "unix:///s.sock?password=x&db=2"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_real_rqworker_processes_a_photo_through_the_embedded_valkey(var_dir, settings, model_dir):
     """The pinned rq and django-rq on Valkey instead of Redis: queue, worker, scheduler registry."""
