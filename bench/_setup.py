@@ -25,8 +25,17 @@ def table(rows: list[tuple], header: tuple) -> str:
     return "\n".join(lines)
 
 
-BENCH_DB = "postgres://postgres@127.0.0.1:5432/lightbox_bench"
-BENCH_REDIS = "redis://127.0.0.1:6379/12"
+def bench_urls(database: str, redis_db: int) -> tuple[str, str]:
+    """A database and a Redis db of the bench's own, on the servers Lightbox uses (configured,
+    running on localhost, or the embedded ones: lightbox/services.py)."""
+    sys.path.insert(0, str(ROOT))
+    from lightbox import services
+
+    var_dir = Path(os.environ.get("LIGHTBOX_VAR_DIR", str(ROOT / "var")))
+    return (
+        services.on_same_server(services.choose_database(var_dir, os.environ).url, database),
+        services.on_same_server(services.choose_queue(var_dir, os.environ, testing=False).url, redis_db),
+    )
 
 
 def bench_environment() -> dict[str, str]:
@@ -34,10 +43,10 @@ def bench_environment() -> dict[str, str]:
     and migrate the database, and set Django up. Returns the children's environment."""
     import subprocess
 
-    env = {**os.environ, "DATABASE_URL": BENCH_DB, "REDIS_URL": BENCH_REDIS}
-    env.pop("PYTEST_VERSION", None)
     os.environ.pop("PYTEST_VERSION", None)
-    os.environ.update({"DATABASE_URL": BENCH_DB, "REDIS_URL": BENCH_REDIS})
+    bench_db, bench_redis = bench_urls("lightbox_bench", 12)
+    env = {**os.environ, "DATABASE_URL": bench_db, "REDIS_URL": bench_redis}
+    os.environ.update({"DATABASE_URL": bench_db, "REDIS_URL": bench_redis})
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "ensure_database"], cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603

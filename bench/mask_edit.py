@@ -30,18 +30,17 @@ import tempfile
 import time
 
 import numpy as np
-from _setup import ROOT, django_setup, table
+from _setup import ROOT, bench_urls, django_setup, table
 from PIL import Image, ImageDraw, ImageFilter
 
-DB = "postgres://postgres@127.0.0.1:5432/lightbox_bench_mask"
-REDIS = "redis://127.0.0.1:6379/13"
 SIZE = (6000, 4000)
 CHROMIUM = os.environ.get("LIGHTBOX_CHROMIUM", "/usr/bin/chromium")
 
 
 def environment(media: str) -> None:
-    env = {**os.environ, "DATABASE_URL": DB, "REDIS_URL": REDIS, "MEDIA_ROOT": media}
-    os.environ.update({"DATABASE_URL": DB, "REDIS_URL": REDIS, "MEDIA_ROOT": media})
+    db, redis = bench_urls("lightbox_bench_mask", 13)
+    env = {**os.environ, "DATABASE_URL": db, "REDIS_URL": redis, "MEDIA_ROOT": media}
+    os.environ.update({"DATABASE_URL": db, "REDIS_URL": redis, "MEDIA_ROOT": media})
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "ensure_database"], cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603

@@ -1,7 +1,7 @@
 """Lightbox settings: everything comes from environment variables (12-factor).
 
-Defaults are safe for development and run out of the box on a machine with
-PostgreSQL and Redis on localhost. Production sets at least SECRET_KEY,
+Defaults are safe for development and run out of the box: PostgreSQL and Redis on
+localhost, else the embedded ones under var/ (lightbox/services.py). Production sets at least SECRET_KEY,
 DEBUG=0, ALLOWED_HOSTS and DATABASE_URL; `manage.py check --deploy` is clean then.
 """
 
@@ -27,6 +27,7 @@ from config.env import (
     env_str,
     env_tiers,
 )
+from lightbox import services
 from processing.provisioning import KNOWN_MODELS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -96,9 +97,12 @@ TEMPLATES = [
     },
 ]
 
+# DATABASE_URL, else the embedded PostgreSQL while it runs, else one on 127.0.0.1:5432, else the
+# embedded one `make run` starts (lightbox/services.py); likewise for the queue below.
+LIGHTBOX_DATABASE_SERVICE = services.choose_database(VAR_DIR, os.environ)
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lightbox"),
+        LIGHTBOX_DATABASE_SERVICE.url,
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
@@ -171,11 +175,8 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 
 # --- Queues -------------------------------------------------------------------
 # Tests get their own Redis database so a run never touches a developer's queues.
-REDIS_URL = (
-    env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    if TESTING
-    else env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
-)
+LIGHTBOX_QUEUE_SERVICE = services.choose_queue(VAR_DIR, os.environ, testing=TESTING)
+REDIS_URL = LIGHTBOX_QUEUE_SERVICE.url
 RQ_JOB_TIMEOUT = env_int("RQ_JOB_TIMEOUT", 600, minimum=10)
 # `interactive` is work someone is waiting for (renders after a review decision, exports,
 # webhook deliveries); the other three carry bulk processing by batch priority. Workers

@@ -68,10 +68,12 @@ def _worker_env(settings) -> dict[str, str]:
     """The environment of a worker process on the test database, Redis and media folder."""
     from django.db import connection
 
+    from lightbox.services import database_url
+
     db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(db),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

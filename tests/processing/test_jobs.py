@@ -17,6 +17,7 @@ from PIL import Image
 from catalog.demo import photo_dir
 from catalog.models import ImageVersion, Priority, Product, VersionStatus
 from catalog.uploads import add_photo, create_batch
+from lightbox.services import database_url
 from processing.jobs import process_version
 from processing.sweeper import sweep
 
@@ -80,7 +81,7 @@ def test_the_rqworker_command_runs_the_job_in_its_own_process(cup, model_dir, re
     db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(db),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
 
