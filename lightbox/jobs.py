@@ -104,8 +104,8 @@ def _priority_queue(priority: int | None) -> str:
 
 PROCESS_VERSION = Job("processing.jobs.process_version", queue=None, retried=True)
 RENDER_VERSION = Job("processing.publishing.render_version", queue=None, retried=True)
-# Not retried: a refused file is final, and a second run of an import that went through
-# would only be refused as a duplicate. The batch records what happened.
+# Not retried by RQ: the import's row (catalog.intake.models.IntakeJob) says how far it got,
+# and the sweeper puts a stopped import back from there, up to LIGHTBOX_MAX_ATTEMPTS times.
 IMPORT_ARCHIVE = Job("catalog.intake.service.import_archive", queue=None)
 IMPORT_URL = Job("catalog.intake.url_import.import_url_job", queue=None)
 # Someone is usually watching the progress bar, so exports do not wait behind back-catalog
@@ -151,28 +151,21 @@ def queue_rendering(version: Any, *, priority: int | None = None) -> None:
     )
 
 
-def queue_archive_import(batch: Any, name: str, *, stem: str) -> None:
-    """Unpack the stored ZIP `name` into `batch`."""
-    IMPORT_ARCHIVE.enqueue(str(batch.pk), name, job_id=f"import-{batch.pk}-{stem}", priority=batch.priority)
-
-
-def queue_url_import(
-    batch: Any, url: str, *, sku: str, user_id: int | None, role: str, close: bool, digest: str
-) -> str:
-    """Fetch `url` into `batch` for `sku`. Returns the job id."""
-    job_id = f"url-import-{batch.pk}-{digest}"
-    IMPORT_URL.enqueue(
-        str(batch.pk),
-        url,
-        sku,
-        user_id,
-        role,
-        close,
-        job_id=job_id,
-        priority=batch.priority,
-        description=f"import {sku} from {url[:200]}",
+def queue_archive_import(intake: Any) -> None:
+    """Read (the rest of) an archive IntakeJob into its batch."""
+    IMPORT_ARCHIVE.enqueue(
+        str(intake.pk), job_id=intake.rq_job_id, priority=intake.batch.priority, description="import a ZIP"
     )
-    return job_id
+
+
+def queue_url_import(intake: Any) -> None:
+    """Fetch a URL IntakeJob into its batch."""
+    IMPORT_URL.enqueue(
+        str(intake.pk),
+        job_id=intake.rq_job_id,
+        priority=intake.batch.priority,
+        description=f"import {intake.params.get('sku', '')} from {intake.url.split('?', 1)[0][:200]}",
+    )
 
 
 def export_job_id(export_id: Any) -> str:

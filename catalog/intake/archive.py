@@ -130,9 +130,11 @@ def read_archive(
 
 
 def iter_archive(
-    fileobj: BinaryIO, limits: ArchiveLimits | None = None
+    fileobj: BinaryIO, limits: ArchiveLimits | None = None, *, start: int = 0
 ) -> Iterator[ArchiveMember | SkippedMember]:
-    """Yield each member (bytes in memory) or the reason it was skipped, in archive order.
+    """Yield each member (bytes in memory) or the reason it was skipped, in archive order,
+    from item number `start` on (an import resuming where it stopped: the items before it
+    are neither read nor inflated; the archive-wide checks still run first).
 
     `fileobj` must be seekable; it is read, never written, and left open. Every
     refusal decided from the central directory (not a ZIP, damaged, overlapping
@@ -169,7 +171,7 @@ def iter_archive(
                 "per upload."
             )
         total = 0
-        for item in plan:
+        for item in plan[start:]:
             if isinstance(item, SkippedMember):
                 yield item
                 continue
