@@ -223,6 +223,9 @@ LIGHTBOX_ONNX_THREADS = env_int("LIGHTBOX_ONNX_THREADS", 0, minimum=0)
 # Versions stuck in QUEUED/PROCESSING longer than this are re-enqueued by the sweeper.
 LIGHTBOX_STALE_AFTER_SECONDS = env_int("LIGHTBOX_STALE_AFTER_SECONDS", RQ_JOB_TIMEOUT + 120, minimum=30)
 LIGHTBOX_MAX_ATTEMPTS = env_int("LIGHTBOX_MAX_ATTEMPTS", 4, minimum=1)
+# A browser batch that no file reached for this long (the tab was closed mid-upload) is
+# closed by the sweeper with what it has, so it completes and `batch.completed` is sent.
+LIGHTBOX_BATCH_IDLE_SECONDS = env_int("LIGHTBOX_BATCH_IDLE_SECONDS", 3600, minimum=60)
 # Photos are decoded at most this large for processing (bounds worker memory on 60 MP
 # inputs); the largest seeded canvas is 2600 px.
 LIGHTBOX_WORKING_LONG_SIDE = env_int("LIGHTBOX_WORKING_LONG_SIDE", 3000, minimum=256)

@@ -114,6 +114,9 @@ RUN_EXPORT = Job("catalog.exports.jobs.run_export")
 # Webhooks keep their own schedule (catalog.webhooks.delivery.RETRY_DELAYS) in the database.
 DELIVER_WEBHOOK = Job("catalog.webhooks.delivery.deliver_webhook")
 RERENDER_CHUNK = Job("processing.rerender.rerender_chunk", queue="low")
+# One product's images of a Shopify push; the push items (catalog.shopify.models) keep the
+# state, and the sweeper resumes a product whose job was lost or whose worker died.
+PUSH_PRODUCT = Job("catalog.shopify.jobs.push_product")
 
 JOBS: dict[str, Job] = {
     job.name: job
@@ -125,6 +128,7 @@ JOBS: dict[str, Job] = {
         RUN_EXPORT,
         DELIVER_WEBHOOK,
         RERENDER_CHUNK,
+        PUSH_PRODUCT,
     )
 }
 
@@ -190,6 +194,20 @@ def queue_webhook_delivery(delivery_id: str, *, attempt: int, at: datetime | Non
     )
 
 
-def queue_rerender_chunk(run_id: int, after: str | None) -> None:
-    """The next chunk of a RerenderRun, after version `after` (None: from the start)."""
-    RERENDER_CHUNK.enqueue(run_id, after)
+def rerender_job_id(run: Any) -> str:
+    """The RQ job of a RerenderRun's next chunk: new after each chunk and each stop."""
+    return f"rerender-{run.pk}-{run.cursor or 'start'}-{run.attempts}"
+
+
+def queue_rerender_chunk(run: Any) -> None:
+    """The next chunk of a RerenderRun, after its cursor."""
+    RERENDER_CHUNK.enqueue(run.pk, job_id=rerender_job_id(run))
+
+
+def push_product_job_id(export_id: str, product_id: int) -> str:
+    return f"push-{export_id}-{product_id}"
+
+
+def queue_push_product(export_id: str, product_id: int, *, at: datetime | None = None) -> None:
+    """Push one product's pending images of a Shopify push export (after commit), now or at `at`."""
+    PUSH_PRODUCT.enqueue(export_id, product_id, job_id=push_product_job_id(export_id, product_id), at=at)

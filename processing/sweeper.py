@@ -5,6 +5,13 @@ worker is SIGKILLed without retries left, or when the process dies between the
 database commit and the enqueue. Every QUEUED version whose job Redis no longer
 holds, and every PROCESSING or RENDERING version older than the stale timeout,
 is enqueued again. Jobs are idempotent, so a rare double enqueue is harmless.
+
+The other units of work keep their state in their own rows and have their own
+step here, one call each: imports (catalog.intake.sweep), browser batches left
+open (closed after LIGHTBOX_BATCH_IDLE_SECONDS), re-render runs, exports and
+Shopify pushes; webhook deliveries are sent from their outbox. Each resumes from
+where its row says it stopped, and ends with its reason after
+LIGHTBOX_MAX_ATTEMPTS stops.
 """
 
 from __future__ import annotations
@@ -17,9 +24,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.batch_completion import finish_settled_batches
+from catalog.intake.sweep import close_idle_batches, sweep_imports
 from catalog.models import ImageVersion, InvalidTransition, VersionStatus
 from catalog.webhooks.delivery import deliver_due
 from lightbox import jobs
+from processing.rerender import sweep_rerender_runs
 
 logger = logging.getLogger("lightbox.sweeper")
 # A job in one of these states will still run; anything else (or no job) means lost.
@@ -34,6 +43,10 @@ class SweepReport:
     batches_finished: int = 0
     webhooks_sent: int = 0
     exports_rescued: int = 0
+    imports_resumed: int = 0
+    batches_closed_idle: int = 0
+    rerenders_resumed: int = 0
+    pushes_resumed: int = 0
 
 
 def _job_alive(job_id: str, connection) -> bool:
@@ -52,6 +65,7 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
     import django_rq
 
     from catalog.exports.services import sweep_exports
+    from catalog.shopify.jobs import sweep_pushes
 
     report = SweepReport()
     now = timezone.now()
@@ -87,12 +101,21 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
             jobs.queue_rendering(version)
             report.rendering_resumed += 1
 
+    def alive(job_id: str) -> bool:
+        return _job_alive(job_id, connection)
+
+    # Every other unit of work, by its own step (its row says how far it got).
+    report.imports_resumed = sweep_imports(alive, grace_seconds=grace_seconds)
+    report.batches_closed_idle = close_idle_batches()
+    report.rerenders_resumed = sweep_rerender_runs(alive, grace_seconds=grace_seconds)
+
     report.batches_finished = finish_settled_batches()
     # Webhook retries and any first attempt whose RQ job was lost (PostgreSQL is the outbox).
     report.webhooks_sent = deliver_due()
     report.exports_rescued = sweep_exports(
         lambda job_id: _job_alive(job_id, connection), grace_seconds=grace_seconds
     )
+    report.pushes_resumed = sweep_pushes(alive, grace_seconds=grace_seconds)
 
     if report.requeued_lost or report.rescued_stale or report.rendering_resumed or report.exports_rescued:
         logger.warning("sweeper: %s", report)

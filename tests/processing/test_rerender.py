@@ -54,7 +54,7 @@ def test_an_admin_changing_a_profile_starts_a_run_that_renders_the_new_spec(
     (job_id,) = django_rq.get_queue("low").job_ids
     assert job_id
 
-    assert rerender_chunk(run.pk, None) == "finished"
+    assert rerender_chunk(run.pk) == "finished"
 
     run.refresh_from_db()
     assert (run.done, run.failed, run.percent) == (1, 0, 100)
