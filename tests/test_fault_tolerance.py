@@ -253,7 +253,7 @@ def test_a_batch_and_an_export_survive_a_killed_worker_a_flushed_redis_and_a_dat
             f"export {export.status} {export.error}\n{workers.log('worker-b')}"
         )
         assert second.poll() is None, "worker B died in the outage:\n" + workers.log("worker-b")
-        outage_errors = workers.log("worker-b").count("OperationalError")
+        outage_errors = (tmp_path / "worker-b.log").read_text(errors="replace").count("OperationalError")
     finally:
         workers.stop_all()
         shopify.__exit__(None)
