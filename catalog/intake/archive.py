@@ -335,7 +335,8 @@ def _plan(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> list[_Planned 
     seen: set[str] = set()
     for info in infos:
         raw = _decoded_name(info)
-        if info.is_dir() or raw.endswith("\\"):
+        # Not info.is_dir(): it raises IndexError on an empty name (found by bench/fuzz.py).
+        if info.filename.endswith("/") or raw.endswith("\\"):
             continue
         shown = _shown(raw)
         reason = _unsafe_name(raw)
