@@ -52,7 +52,9 @@ class Crash(AssertionError):
 
 def _photo(fmt: str, mode: str = "RGB", size: tuple[int, int] = (48, 32)) -> bytes:
     image = Image.new(mode, size, (200, 40, 40, 255)[: len(mode)] if mode != "P" else 3)
-    ImageDraw.Draw(image).rectangle((8, 6, 30, 24), fill=(20, 120, 200, 128)[: len(mode)] if mode != "P" else 9)
+    ImageDraw.Draw(image).rectangle(
+        (8, 6, 30, 24), fill=(20, 120, 200, 128)[: len(mode)] if mode != "P" else 9
+    )
     buffer = io.BytesIO()
     image.save(buffer, format=fmt)
     return buffer.getvalue()
@@ -146,7 +148,13 @@ def check_header(data: bytes) -> str:
 
 
 def check_archive(data: bytes) -> str:
-    from catalog.intake.archive import ArchiveLimits, ArchiveMember, ArchiveRefused, SkippedMember, iter_archive
+    from catalog.intake.archive import (
+        ArchiveLimits,
+        ArchiveMember,
+        ArchiveRefused,
+        SkippedMember,
+        iter_archive,
+    )
 
     limits = ArchiveLimits(max_total_bytes=64 * 1024**2, max_member_bytes=16 * 1024**2)
     try:
@@ -211,7 +219,9 @@ def fuzz(target: Target, examples: int, outcomes: Counter[str] | None = None) ->
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--examples", type=int, default=2000, help="mutated inputs per target")
     parser.add_argument("--max-rss-mb", type=float, default=1024.0, help="allowed growth of the peak RSS")
     args = parser.parse_args()

@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from catalog.exports.models import Export, ExportKind, ExportStatus
+from catalog.exports.models import ExportKind, ExportStatus
 from catalog.exports.services import start_export
 from catalog.intake.models import IntakeJob, IntakeStatus
 from catalog.intake.service import receive_archive, receive_file
@@ -36,8 +36,8 @@ from catalog.public_urls import content_sha256, public_key_for
 from catalog.uploads import create_batch
 from processing.sweeper import sweep
 from tests.catalog.webhooks.conftest import Receiver, _handler
-from tests.faults import PrivateRedis, TcpProxy, kill_group
 from tests.fakes.shopify import FakeShopify
+from tests.faults import PrivateRedis, TcpProxy, kill_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -212,7 +212,7 @@ def test_a_batch_and_an_export_survive_a_killed_worker_a_flushed_redis_and_a_dat
 
         def mid_job():
             intake.refresh_from_db()
-            if intake.status == IntakeStatus.RUNNING and 0 < intake.cursor:
+            if intake.status == IntakeStatus.RUNNING and intake.cursor > 0:
                 return f"the ZIP import, after entry {intake.cursor}"
             if intake.status == IntakeStatus.DONE:
                 busy = ImageVersion.objects.filter(source__batch=batch, status="processing").first()
@@ -228,7 +228,8 @@ def test_a_batch_and_an_export_survive_a_killed_worker_a_flushed_redis_and_a_dat
         second = workers.start("worker-b")
         sweep(grace_seconds=0)
         # The outage hits worker B while it works (its next step finds the connection reset).
-        wait_for(lambda: ImageVersion.objects.filter(status="processing", processed_by__endswith=f":{second.pid}").exists() or None, timeout=60)  # fmt: skip
+        working = ImageVersion.objects.filter(status="processing", processed_by__endswith=f":{second.pid}")
+        wait_for(lambda: working.exists() or None, timeout=60)
         database_proxy.cut()
         time.sleep(4)
         database_proxy.restore()
@@ -242,7 +243,8 @@ def test_a_batch_and_an_export_survive_a_killed_worker_a_flushed_redis_and_a_dat
             done = not active.exists() and batch.finished_at and export.status in (
                 ExportStatus.SUCCEEDED, ExportStatus.FAILED)  # fmt: skip
             delivered = any(
-                r.headers.get("webhook-id") and b'"batch.completed"' in r.body for r in webhook_receiver.received
+                r.headers.get("webhook-id") and b'"batch.completed"' in r.body
+                for r in webhook_receiver.received
             )
             return bool(done and delivered)
 
@@ -275,7 +277,8 @@ def test_a_batch_and_an_export_survive_a_killed_worker_a_flushed_redis_and_a_dat
     assert len(versions) == LOOSE + ZIP_PHOTOS
     assert {v.status for v in versions} <= {"published", "flagged", "failed"}
     outcomes = Counter(
-        e.payload["version_id"] for e in Event.objects.filter(type__in=OUTCOME_EVENTS, payload__batch_id=str(batch.pk))
+        e.payload["version_id"]
+        for e in Event.objects.filter(type__in=OUTCOME_EVENTS, payload__batch_id=str(batch.pk))
     )
     assert outcomes == {str(v.pk): 1 for v in versions}
     # The batch completed once, and its webhook arrived once.
@@ -283,7 +286,8 @@ def test_a_batch_and_an_export_survive_a_killed_worker_a_flushed_redis_and_a_dat
     assert Event.objects.filter(type="batch.completed").count() == 1
     completed = [r for r in webhook_receiver.received if b'"batch.completed"' in r.body]
     assert len(completed) == 1
-    assert completed[0].verified and completed[0].status == 200
+    assert completed[0].verified
+    assert completed[0].status == 200
     # The export ended once, every image pushed once, no image twice in the shop.
     export.refresh_from_db()
     assert export.status == ExportStatus.SUCCEEDED, export.error
@@ -304,4 +308,3 @@ def private_redis_client(redis: PrivateRedis):
     import redis as redis_py
 
     return redis_py.Redis.from_url(redis.url)
-

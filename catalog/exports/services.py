@@ -114,8 +114,9 @@ def sweep_exports(alive: Callable[[str], bool], *, grace_seconds: int = 30) -> i
             acted += export.fail(
                 f"The export stopped {stops} times before it finished and was given up; run it again."
             )
-        elif export.requeue_stopped(f"the worker stopped before the export finished ({stops}); running it again"):
+        elif export.requeue_stopped(
+            f"the worker stopped before the export finished ({stops}); running it again"
+        ):
             jobs.queue_export(export)
             acted += 1
     return acted
-

@@ -43,8 +43,9 @@ def sweep_imports(alive: Callable[[str], bool], *, grace_seconds: int = 30) -> i
         reason = f"the import stopped without finishing ({stops} time{'s' if stops > 1 else ''})"
         if stops >= settings.LIGHTBOX_MAX_ATTEMPTS:
             acted += give_up_import(
-                intake, f"The import stopped {stops} times without finishing and was given up; "
-                "the photos read before it stopped are in the batch."
+                intake,
+                f"The import stopped {stops} times without finishing and was given up; "
+                "the photos read before it stopped are in the batch.",
             )
         elif intake.rescue(reason):
             intake.refresh_from_db(fields=["attempts", "cursor"])

@@ -9,7 +9,6 @@ request: `start_url_import` checks the URL at once and fetches in an RQ job
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
@@ -119,7 +118,7 @@ def import_url_job(intake_id: str) -> str:
         return f"nothing to do ({intake.status})"
     batch, params, url = intake.batch, intake.params, intake.url
     user_id = params.get("user_id")
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    get_user_model().objects.filter(pk=user_id).first() if user_id else None
     fetched = refusal = None
     try:
         product = product_for(str(params.get("sku") or ""))
@@ -135,7 +134,9 @@ def import_url_job(intake_id: str) -> str:
             except UploadRefused as exc:
                 refusal = str(exc)
             else:
-                logger.info("import_url_job %s: %s -> %s v%s", batch.pk, _for_log(url), product.sku, version.number)
+                logger.info(
+                    "import_url_job %s: %s -> %s v%s", batch.pk, _for_log(url), product.sku, version.number
+                )
         if refusal is not None:
             batch.record_refusal(url, refusal)
             logger.info("import_url_job %s: %s refused: %s", batch.pk, _for_log(url), refusal)

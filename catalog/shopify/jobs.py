@@ -79,7 +79,9 @@ def push_product(export_id: str, product_id: int) -> str:
     if not claimed:
         finish_push_if_done(export)
         return "nothing to do"
-    rows = {row.source_image_id: row for row in ShopifyPushItem.objects.filter(export=export, claim_token=token)}
+    rows = {
+        row.source_image_id: row for row in ShopifyPushItem.objects.filter(export=export, claim_token=token)
+    }
     product = Product.objects.get(pk=product_id)
     selection = select([product], main_profile=SHOPIFY_PROFILE, additional_profile=None)
     exported = selection.products[0] if selection.products else None
@@ -125,7 +127,9 @@ def _later(export: Export, product_id: int, token: Any, reason: str) -> None:
     if given_up:
         export.advance(given_up)
     if held.update(claim_token=None, attempts=F("attempts") + 1):
-        jobs.queue_push_product(str(export.pk), product_id, at=timezone.now() + timedelta(seconds=RECHECK_SECONDS))
+        jobs.queue_push_product(
+            str(export.pk), product_id, at=timezone.now() + timedelta(seconds=RECHECK_SECONDS)
+        )
     finish_push_if_done(export)
 
 

@@ -152,7 +152,7 @@ class Pusher:
         self.http = http
         self.wait_seconds = settings.LIGHTBOX_SHOPIFY_MEDIA_WAIT_SECONDS
         self.result = PushResult()
-        self.rows: dict[int, ShopifyPushItem] = {}
+        self.rows: dict[Any, ShopifyPushItem] = {}
         self.token: Any = None
 
     # --- one product -------------------------------------------------------------
@@ -161,7 +161,7 @@ class Pusher:
         self,
         exported: Any,
         advance: Callable[[int], None],
-        rows: dict[int, ShopifyPushItem] | None = None,
+        rows: dict[Any, ShopifyPushItem] | None = None,
         token: Any = None,
     ) -> None:
         """Push one product's images. `rows` (by source image id) are the durable push's
@@ -263,7 +263,9 @@ class Pusher:
 
     # --- durable push: what is already there, and the record around the attach ---------
 
-    def _skip_unchanged(self, items: list[_Item], existing: set[str], decide: Callable[..., None]) -> list[_Item]:
+    def _skip_unchanged(
+        self, items: list[_Item], existing: set[str], decide: Callable[..., None]
+    ) -> list[_Item]:
         """Images whose bytes the shop already shows for this photo (same content hash, the
         media still on the product, READY) are not uploaded again."""
         keep = []
@@ -291,7 +293,9 @@ class Pusher:
                 item.media_gid = item.row.media_gid
                 item.status = MediaStatus.UPLOADED
         interrupted = [
-            item for item in items if item.row is not None and item.row.attach_started_at and not item.media_gid
+            item
+            for item in items
+            if item.row is not None and item.row.attach_started_at and not item.media_gid
         ]
         if interrupted and interrupted[0].row is not None:
             # Nothing new: the attach never happened, and these are staged and attached again.
@@ -411,8 +415,12 @@ class Pusher:
         try:
             self._attach_once(product_gid, items, set(in_order))
         except ShopifyOutcomeUnknown as exc:
-            log.warning("Shopify attach for %s unanswered (%s); reading the product's media", product.sku, exc)
-            found = self.client.execute(queries.PRODUCT_BY_HANDLE, {"identifier": {"handle": handle_for(product)}})
+            log.warning(
+                "Shopify attach for %s unanswered (%s); reading the product's media", product.sku, exc
+            )
+            found = self.client.execute(
+                queries.PRODUCT_BY_HANDLE, {"identifier": {"handle": handle_for(product)}}
+            )
             nodes = ((found.get("productByIdentifier") or {}).get("media") or {}).get("nodes") or []
             if self._adopt_new_media(product, items, in_order, [node["id"] for node in nodes]):
                 self._attach_once(product_gid, items, set(in_order))  # it never happened

@@ -93,7 +93,9 @@ def test_a_run_whose_next_chunk_redis_lost_goes_on_after_its_cursor_and_counts_e
 
     versions = []
     for n in range(3):
-        version = make_version(product, status=VersionStatus.RENDERING, photo=photo_bytes((2000, 1500), (40 + 80 * n, 9, 9)))
+        version = make_version(
+            product, status=VersionStatus.RENDERING, photo=photo_bytes((2000, 1500), (40 + 80 * n, 9, 9))
+        )
         version.master.save("m.png", ContentFile(master_png()))
         render_version(str(version.pk))
         versions.append(version)

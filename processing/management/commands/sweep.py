@@ -21,7 +21,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"requeued {report.requeued_lost} lost, rescued {report.rescued_stale} stale, "
                 f"resumed {report.rendering_resumed} rendering; imports {report.imports_resumed}, "
-                f"idle batches closed {report.batches_closed_idle}, re-render runs {report.rerenders_resumed}, "
+                f"idle batches closed {report.batches_closed_idle}, "
+                f"re-render runs {report.rerenders_resumed}, "
                 f"exports {report.exports_rescued}, Shopify pushes {report.pushes_resumed}"
             )
             if not every:

@@ -88,7 +88,9 @@ def _as_a_killed_worker_left_it(intake: IntakeJob, settings) -> None:
     )
 
 
-def test_an_import_whose_worker_died_is_resumed_then_given_up_with_its_reason(merchandiser, redis_conn, settings):
+def test_an_import_whose_worker_died_is_resumed_then_given_up_with_its_reason(
+    merchandiser, redis_conn, settings
+):
     settings.LIGHTBOX_MAX_ATTEMPTS = 2
     batch = create_batch(merchandiser)
     intake = receive_archive(batch, ContentFile(zip_of(3), name="three.zip"))
@@ -108,7 +110,8 @@ def test_an_import_whose_worker_died_is_resumed_then_given_up_with_its_reason(me
     assert intake.status == IntakeStatus.FAILED
     assert "stopped 2 times" in intake.last_error
     assert batch.errors == [{"file": f"{batch.pk}.zip", "reason": intake.last_error}]
-    assert batch.closed_at is not None and batch.finished_at is not None
+    assert batch.closed_at is not None
+    assert batch.finished_at is not None
     assert sweep().imports_resumed == 0
 
 
@@ -135,7 +138,9 @@ def photo_server(settings):
         yield running
 
 
-def test_a_url_import_lost_with_redis_is_fetched_once_by_the_resumed_job(merchandiser, redis_conn, photo_server):
+def test_a_url_import_lost_with_redis_is_fetched_once_by_the_resumed_job(
+    merchandiser, redis_conn, photo_server
+):
     batch = create_batch(merchandiser)
     start_url_import(batch, photo_server.url("/p.png"), sku="URL-1", user=merchandiser)
     redis_conn.flushdb()
@@ -155,7 +160,9 @@ def test_a_browser_batch_whose_uploads_stopped_is_closed_after_the_timeout_and_c
 ):
     from catalog.webhooks import services
 
-    services.register_endpoint(url="http://127.0.0.1:9/hooks", event_types=["batch.completed"], user=admin_user)
+    services.register_endpoint(
+        url="http://127.0.0.1:9/hooks", event_types=["batch.completed"], user=admin_user
+    )
     batch = create_batch(merchandiser, source=UploadBatch.Source.BROWSER)
     version = make_version(product, status="flagged", score=30)
     SourceImage.objects.filter(pk=version.source_id).update(batch=batch)
@@ -169,7 +176,8 @@ def test_a_browser_batch_whose_uploads_stopped_is_closed_after_the_timeout_and_c
 
     assert report.batches_closed_idle == 1
     batch.refresh_from_db()
-    assert batch.closed_at is not None and batch.finished_at is not None
+    assert batch.closed_at is not None
+    assert batch.finished_at is not None
     assert "No file arrived" in batch.close_reason
     assert Event.objects.filter(type="batch.completed").count() == 1
     assert sweep().batches_closed_idle == 0
