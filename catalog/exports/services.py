@@ -93,8 +93,9 @@ def sweep_exports(alive: Callable[[str], bool], *, grace_seconds: int = 30) -> i
     A QUEUED export older than the grace period whose job Redis no longer holds is
     enqueued again (the job is idempotent). A RUNNING one with no step for the stale
     timeout lost its worker: it goes back to QUEUED and runs again (a file export writes
-    its file afresh; a Shopify push goes on with the images not yet pushed), or, after
-    LIGHTBOX_MAX_ATTEMPTS such stops, FAILS with the reason. Returns how many were acted on.
+    its file afresh), or, after LIGHTBOX_MAX_ATTEMPTS such stops, FAILS with the reason. A
+    Shopify push whose images are recorded is left to the push's own sweep, image by
+    image (a slow shop is not a dead worker). Returns how many were acted on.
     """
     now = timezone.now()
     acted = 0
@@ -109,6 +110,8 @@ def sweep_exports(alive: Callable[[str], bool], *, grace_seconds: int = 30) -> i
         status=ExportStatus.RUNNING, since__lt=stale_before
     )
     for export in stalled:
+        if export.kind == ExportKind.SHOPIFY_PUSH and _push_started(export):
+            continue  # its images are swept one by one (catalog.shopify.jobs.sweep_pushes)
         stops = export.attempts + 1
         if stops >= settings.LIGHTBOX_MAX_ATTEMPTS:
             acted += export.fail(
@@ -120,3 +123,9 @@ def sweep_exports(alive: Callable[[str], bool], *, grace_seconds: int = 30) -> i
             jobs.queue_export(export)
             acted += 1
     return acted
+
+
+def _push_started(export: Export) -> bool:
+    from catalog.shopify.models import ShopifyPushItem
+
+    return ShopifyPushItem.objects.filter(export=export).exists()
