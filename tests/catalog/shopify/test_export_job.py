@@ -105,3 +105,44 @@ def test_a_push_whose_product_job_redis_lost_is_resumed_by_the_sweeper_and_finis
     assert len(shopify.media_of("mug-001")) == 3
     assert shopify.duplicates == []
     assert sweep(grace_seconds=0).pushes_resumed == 0
+
+
+def test_images_a_dead_run_held_are_taken_back_then_failed_after_the_attempt_limit(
+    shopify, connected, mug, merchandiser, redis_conn, settings
+):
+    import uuid
+    from datetime import timedelta
+
+    import django_rq
+    from django.utils import timezone
+
+    from catalog.exports.jobs import run_export
+    from catalog.shopify.models import PushItemStatus, ShopifyPushItem
+    from processing.sweeper import sweep
+
+    settings.LIGHTBOX_MAX_ATTEMPTS = 2
+    shopify.add_product("mug-001")
+    export = start_export(ExportKind.SHOPIFY_PUSH, {"product": mug.pk}, "", merchandiser)
+    run_export(str(export.pk))  # the items recorded, the product's job queued
+    items = ShopifyPushItem.objects.filter(export=export)
+
+    def killed_holding_them() -> None:
+        """What a SIGKILLed product job leaves: its claim on the items, no step since."""
+        stale = timezone.now() - timedelta(seconds=settings.LIGHTBOX_STALE_AFTER_SECONDS + 5)
+        items.update(claim_token=uuid.uuid4(), heartbeat_at=stale)
+
+    killed_holding_them()
+    assert sweep().pushes_resumed == 1  # the product queued again, its images taken back
+    assert set(items.values_list("attempts", "claim_token")) == {(1, None)}
+    assert f"push-{export.pk}-{mug.pk}" in django_rq.get_queue("default").job_ids
+
+    killed_holding_them()
+    sweep()
+
+    assert set(items.values_list("status", flat=True)) == {PushItemStatus.FAILED}
+    assert "stopped 2 times" in items.first().reason
+    export.refresh_from_db()
+    assert export.status == ExportStatus.SUCCEEDED  # finished, with every image's reason
+    assert export.summary["failed"] == 3
+    assert len(export.skipped) == 3
+    assert shopify.uploads() == []
