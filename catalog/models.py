@@ -136,6 +136,12 @@ class UploadBatch(models.Model):
         null=True, blank=True, help_text="When the last file arrived; no more will be added."
     )
     finished_at = models.DateTimeField(null=True, blank=True)
+    last_file_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last file was taken in or refused."
+    )
+    close_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the batch was closed for the uploader, when it was."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -160,11 +166,14 @@ class UploadBatch(models.Model):
     def __str__(self) -> str:
         return self.name or f"Batch {str(self.id)[:8]}"
 
-    def close(self) -> bool:
+    def close(self, reason: str = "") -> bool:
         """No more files will arrive. True when this call closed it; the batch finishes
-        (finish_if_settled) after commit if nothing is left to process."""
+        (finish_if_settled) after commit if nothing is left to process. `reason` says why
+        when it was not the uploader who closed it."""
         closed = bool(
-            UploadBatch.objects.filter(pk=self.pk, closed_at__isnull=True).update(closed_at=timezone.now())
+            UploadBatch.objects.filter(pk=self.pk, closed_at__isnull=True).update(
+                closed_at=timezone.now(), close_reason=reason[:300]
+            )
         )
         if closed:
             transaction.on_commit(self.finish_if_settled)
@@ -200,6 +209,7 @@ class UploadBatch(models.Model):
         entries = [{"file": filename[:255], "reason": reason[:500]} for filename, reason in refusals]
         entry = Value(entries, output_field=models.JSONField())
         UploadBatch.objects.filter(pk=self.pk).update(
+            last_file_at=timezone.now(),
             file_count=F("file_count") + len(entries),
             rejected_count=F("rejected_count") + len(entries),
             errors=Func(
@@ -212,7 +222,9 @@ class UploadBatch(models.Model):
         )
 
     def record_accepted(self, count: int = 1) -> None:
-        UploadBatch.objects.filter(pk=self.pk).update(file_count=F("file_count") + count)
+        UploadBatch.objects.filter(pk=self.pk).update(
+            file_count=F("file_count") + count, last_file_at=timezone.now()
+        )
 
 
 def source_upload_to(instance: SourceImage, filename: str) -> str:
@@ -1152,3 +1164,7 @@ class ReviewDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.version_id} by {self.reviewer_id}"
+
+
+# Defined in its own module (the intake's record), registered with the catalog's models.
+from catalog.intake.models import IntakeJob  # noqa: E402, F401

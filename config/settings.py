@@ -243,6 +243,9 @@ LIGHTBOX_FAIR_SHARE_EVERY = env_int("LIGHTBOX_FAIR_SHARE_EVERY", 4, minimum=2)
 # Per-user rate limits (fixed one-minute windows in Redis): files uploaded, API requests.
 LIGHTBOX_UPLOAD_RATE_PER_MINUTE = env_int("LIGHTBOX_UPLOAD_RATE_PER_MINUTE", 600, minimum=1)
 LIGHTBOX_API_RATE_PER_MINUTE = env_int("LIGHTBOX_API_RATE_PER_MINUTE", 1200, minimum=1)
+# A browser batch that no file reached for this long (the tab was closed mid-upload) is
+# closed by the sweeper with what it has, so it completes and `batch.completed` is sent.
+LIGHTBOX_BATCH_IDLE_SECONDS = env_int("LIGHTBOX_BATCH_IDLE_SECONDS", 3600, minimum=60)
 # Photos are decoded at most this large for processing (bounds worker memory on 60 MP
 # inputs); the largest seeded canvas is 2600 px.
 LIGHTBOX_WORKING_LONG_SIDE = env_int("LIGHTBOX_WORKING_LONG_SIDE", 3000, minimum=256)

@@ -109,8 +109,8 @@ def _priority_queue(priority: int | None) -> str:
 
 PROCESS_VERSION = Job("processing.jobs.process_version", queue=None, retried=True)
 RENDER_VERSION = Job("processing.publishing.render_version", queue=None, retried=True)
-# Not retried: a refused file is final, and a second run of an import that went through
-# would only be refused as a duplicate. The batch records what happened.
+# Not retried by RQ: the import's row (catalog.intake.models.IntakeJob) says how far it got,
+# and the sweeper puts a stopped import back from there, up to LIGHTBOX_MAX_ATTEMPTS times.
 IMPORT_ARCHIVE = Job("catalog.intake.service.import_archive", queue=None)
 IMPORT_URL = Job("catalog.intake.url_import.import_url_job", queue=None)
 # Someone is usually watching the progress bar, so exports never wait behind bulk processing
@@ -120,6 +120,9 @@ RUN_EXPORT = Job("catalog.exports.jobs.run_export", queue=INTERACTIVE)
 # a receiver waits for them, so they do not queue behind a back catalog either.
 DELIVER_WEBHOOK = Job("catalog.webhooks.delivery.deliver_webhook", queue=INTERACTIVE)
 RERENDER_CHUNK = Job("processing.rerender.rerender_chunk", queue="low")
+# One product's images of a Shopify push; the push items (catalog.shopify.models) keep the
+# state, and the sweeper resumes a product whose job was lost or whose worker died.
+PUSH_PRODUCT = Job("catalog.shopify.jobs.push_product", queue=INTERACTIVE)
 
 JOBS: dict[str, Job] = {
     job.name: job
@@ -131,6 +134,7 @@ JOBS: dict[str, Job] = {
         RUN_EXPORT,
         DELIVER_WEBHOOK,
         RERENDER_CHUNK,
+        PUSH_PRODUCT,
     )
 }
 
@@ -168,31 +172,24 @@ def queue_rendering(
     )
 
 
-def queue_archive_import(batch: Any, name: str, *, stem: str) -> None:
-    """Unpack the stored ZIP `name` into `batch`."""
-    IMPORT_ARCHIVE.enqueue(str(batch.pk), name, job_id=f"import-{batch.pk}-{stem}", priority=batch.priority)
+def queue_archive_import(intake: Any) -> None:
+    """Read (the rest of) an archive IntakeJob into its batch."""
+    IMPORT_ARCHIVE.enqueue(
+        str(intake.pk), job_id=intake.rq_job_id, priority=intake.batch.priority, description="import a ZIP"
+    )
 
 
-def queue_url_import(
-    batch: Any, url: str, *, sku: str, user_id: int | None, role: str, close: bool, digest: str
-) -> str:
-    """Fetch `url` into `batch` for `sku`. Returns the job id."""
+def queue_url_import(intake: Any) -> None:
+    """Fetch a URL IntakeJob into its batch."""
     from lightbox.outbound import redacted
 
-    job_id = f"url-import-{batch.pk}-{digest}"
     IMPORT_URL.enqueue(
-        str(batch.pk),
-        url,
-        sku,
-        user_id,
-        role,
-        close,
-        job_id=job_id,
-        priority=batch.priority,
+        str(intake.pk),
+        job_id=intake.rq_job_id,
+        priority=intake.batch.priority,
         # Job descriptions are logged and shown on the RQ dashboard: no signed query strings.
-        description=f"import {sku} from {redacted(url)}",
+        description=f"import {intake.params.get('sku', '')} from {redacted(intake.url)[:200]}",
     )
-    return job_id
 
 
 def export_job_id(export_id: Any) -> str:
@@ -217,6 +214,20 @@ def queue_webhook_delivery(delivery_id: str, *, attempt: int, at: datetime | Non
     )
 
 
-def queue_rerender_chunk(run_id: int, after: str | None) -> None:
-    """The next chunk of a RerenderRun, after version `after` (None: from the start)."""
-    RERENDER_CHUNK.enqueue(run_id, after)
+def rerender_job_id(run: Any) -> str:
+    """The RQ job of a RerenderRun's next chunk: new after each chunk and each stop."""
+    return f"rerender-{run.pk}-{run.cursor or 'start'}-{run.attempts}"
+
+
+def queue_rerender_chunk(run: Any) -> None:
+    """The next chunk of a RerenderRun, after its cursor."""
+    RERENDER_CHUNK.enqueue(run.pk, job_id=rerender_job_id(run))
+
+
+def push_product_job_id(export_id: str, product_id: int) -> str:
+    return f"push-{export_id}-{product_id}"
+
+
+def queue_push_product(export_id: str, product_id: int, *, at: datetime | None = None) -> None:
+    """Push one product's pending images of a Shopify push export (after commit), now or at `at`."""
+    PUSH_PRODUCT.enqueue(export_id, product_id, job_id=push_product_job_id(export_id, product_id), at=at)

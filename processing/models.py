@@ -72,6 +72,12 @@ class RerenderRun(models.Model):
     done = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The last version re-rendered (versions go in primary-key order): a run that stopped
+    # continues after it instead of starting over.
+    cursor = models.CharField(max_length=36, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The running job's last step.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs that stopped without finishing.")
+    error = models.TextField(blank=True, help_text="Why the run was given up, when it was.")
 
     class Meta:
         ordering = ["-created_at"]

@@ -39,7 +39,10 @@ def sweep_once(report_line: Callable[[str], None]) -> bool:
         return False
     report_line(
         f"requeued {report.requeued_lost} lost, rescued {report.rescued_stale} stale, "
-        f"resumed {report.rendering_resumed} rendering, gave up on {report.gave_up}"
+        f"resumed {report.rendering_resumed} rendering, gave up on {report.gave_up}; "
+        f"imports {report.imports_resumed}, idle batches closed {report.batches_closed_idle}, "
+        f"re-render runs {report.rerenders_resumed}, exports {report.exports_rescued}, "
+        f"Shopify pushes {report.pushes_resumed}"
         + (f"; failed: {', '.join(report.failed_steps)}" if report.failed_steps else "")
     )
     return not report.failed_steps

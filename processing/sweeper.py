@@ -13,6 +13,13 @@ out an outage (retry_at ahead) is left to its scheduled retry.
 
 The sweeper must outlive the outages it exists for: each step is isolated here, and the
 `sweep` command's loop survives a whole sweep failing (processing.sweep_loop).
+
+The other units of work keep their state in their own rows and have their own
+step here, one call each: imports (catalog.intake.sweep), browser batches left
+open (closed after LIGHTBOX_BATCH_IDLE_SECONDS), re-render runs, exports and
+Shopify pushes; webhook deliveries are sent from their outbox. Each resumes from
+where its row says it stopped, and ends with its reason after
+LIGHTBOX_MAX_ATTEMPTS stops.
 """
 
 from __future__ import annotations
@@ -26,9 +33,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.batch_completion import finish_settled_batches
+from catalog.intake.sweep import close_idle_batches, sweep_imports
 from catalog.models import ImageVersion, InvalidTransition, VersionStatus
 from catalog.webhooks.delivery import deliver_due
 from lightbox import jobs
+from processing.rerender import sweep_rerender_runs
 
 logger = logging.getLogger("lightbox.sweeper")
 # A job in one of these states will still run; anything else (or no job) means lost.
@@ -43,6 +52,11 @@ class SweepReport:
     batches_finished: int = 0
     webhooks_sent: int = 0
     exports_rescued: int = 0
+    # Other units of work brought back (catalog.intake.sweep, rerender, shopify).
+    imports_resumed: int = 0
+    batches_closed_idle: int = 0
+    rerenders_resumed: int = 0
+    pushes_resumed: int = 0
     # Versions failed because their attempts ran out (a worker died on each of them).
     gave_up: int = 0
     # Steps that raised (database or Redis down…): logged, and the next steps still ran.
@@ -56,6 +70,10 @@ class SweepReport:
             or self.rendering_resumed
             or self.exports_rescued
             or self.gave_up
+            or self.imports_resumed
+            or self.batches_closed_idle
+            or self.rerenders_resumed
+            or self.pushes_resumed
         )
 
 
@@ -142,6 +160,7 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
     import django_rq
 
     from catalog.exports.services import sweep_exports
+    from catalog.shopify.jobs import sweep_pushes
 
     report = SweepReport()
     now = timezone.now()
@@ -163,16 +182,35 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
         report.webhooks_sent = deliver_due()
 
     def rescue_exports() -> None:
-        report.exports_rescued = sweep_exports(
-            lambda job_id: _job_alive(job_id, connection), grace_seconds=grace_seconds
-        )
+        report.exports_rescued = sweep_exports(alive, grace_seconds=grace_seconds)
+
+    def alive(job_id: str) -> bool:
+        return _job_alive(job_id, connection)
+
+    def resume_imports() -> None:
+        report.imports_resumed = sweep_imports(alive, grace_seconds=grace_seconds)
+
+    def close_idle() -> None:
+        report.batches_closed_idle = close_idle_batches()
+
+    def resume_rerenders() -> None:
+        report.rerenders_resumed = sweep_rerender_runs(alive, grace_seconds=grace_seconds)
+
+    def resume_pushes() -> None:
+        report.pushes_resumed = sweep_pushes(alive, grace_seconds=grace_seconds)
 
     step("stale processing", lambda: _rescue_stale_processing(report, stale_before))
     step("lost jobs", lambda: _requeue_lost(report, now, grace_seconds, connection))
     step("rendering", lambda: _resume_rendering(report, now, stale_before, grace_seconds, connection))
+    # Every other unit of work, by its own step (its row says how far it got); idle batches
+    # are closed before settled ones are finished, so they complete in the same sweep.
+    step("imports", resume_imports)
+    step("idle batches", close_idle)
+    step("re-render runs", resume_rerenders)
     step("batches", finish_batches)
     step("webhooks", deliver_webhooks)
     step("exports", rescue_exports)
+    step("Shopify pushes", resume_pushes)
 
     if report.moved or report.failed_steps:
         logger.warning("sweeper: %s", report)

@@ -2,8 +2,9 @@
 
 SimpleWorker runs jobs in the worker process itself, so the segmentation model
 is loaded once per worker instead of once per job, and no ONNX Runtime session
-ever crosses a fork(). The price is isolation: a crash in native code takes the
-worker down with the job. The database still records the version as PROCESSING
+ever crosses a fork(). Before and after each job a database connection broken by an
+outage is dropped, so the worker outlives a database restart. The price is isolation: a
+crash in native code takes the worker down with the job. The database still records the version as PROCESSING
 and the sweeper re-enqueues it (at most LIGHTBOX_MAX_ATTEMPTS times), and the
 process supervisor restarts the worker. bench/worker_model.py measures the
 trade-off; the README has the figures.

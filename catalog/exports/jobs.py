@@ -10,10 +10,11 @@ left out) FAILS with the reason and the skipped list: an empty file would look l
 success to someone who then uploads it. Any other error fails it with the message;
 it is not retried, since the person watching can run it again.
 
-Shopify push (catalog.shopify.push, written separately): the whole selection is
-built first and the progress total becomes its number of images; `run_push(export,
-selection, advance)` calls `advance(1)` per image and returns (summary counts,
-skipped), or raises ShopifyError when nothing can be pushed (no store, token refused).
+Shopify push: the whole selection is built first and the progress total becomes its
+number of images; then catalog.shopify.jobs records one push item per image and queues
+one job per product, and the last of those finishes the export (this job only starts it).
+A database error is not the export's fault: the row stays RUNNING and the sweeper runs
+it again.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from django.core.files import File
+from django.db import DatabaseError
 from django.utils import timezone
 
 from catalog.exports import amazon, shopify_csv
@@ -60,6 +62,11 @@ def run_export(export_id: str) -> str:
         return "taken by another run"
     try:
         outcome = runner(export, ids)
+    except DatabaseError:
+        # The database went away mid-run: nothing can be recorded now. The row stays
+        # RUNNING and the sweeper runs the export again once it is back.
+        logger.exception("run_export %s stopped: the database is unavailable", export_id)
+        raise
     except Exception as exc:  # every outcome goes on the row, where people look for it
         logger.exception("run_export %s stopped", export_id)
         export.fail(f"The export stopped with an error: {exc}")
@@ -138,25 +145,30 @@ def _full_selection(ids: list[int]) -> Selection:
 
 def _shopify_push(export: Export, ids: list[int]) -> str:
     from catalog.shopify.client import ShopifyError
-    from catalog.shopify.push import run_push
+    from catalog.shopify.connection import client_for, connected_store
+    from catalog.shopify.jobs import start_push
 
     selection = _full_selection(ids)
     # The push counts images, not products (Shopify is slow enough that a moving bar
     # matters): the total becomes the number of images, still guarded by the status.
+    # What the selection left out is kept on the row now; the push adds its own at the end.
     Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
-        progress_total=selection.image_count, progress_done=0
+        progress_total=selection.image_count,
+        progress_done=0,
+        skipped=selection.skipped,
+        summary={"products_in_scope": len(ids)},
     )
     if not selection.products:
         return _nothing_exported(export, ids, selection.skipped)
     try:
-        counts, pushed_skipped = run_push(export, selection, export.advance)
+        client_for(connected_store())
     except ShopifyError as exc:  # its messages are written for the person pushing
         export.fail(str(exc), selection.skipped)
         return "failed"
-    skipped = [*selection.skipped, *pushed_skipped]
-    summary = {**_summary(ids, len(selection.products), selection.image_count, skipped), **counts}
-    summary["skipped"] = len(skipped)
-    return "succeeded" if export.succeed(summary, skipped) else "state moved on"
+    export.refresh_from_db()
+    # One job per product from here (catalog.shopify.jobs); the last one finishes the export.
+    left = start_push(export, selection)
+    return f"pushing {left} images"
 
 
 _RUNNERS: dict[str, Callable[[Export, list[int]], str]] = {

@@ -63,6 +63,8 @@ class Export(models.Model):
         default=list, blank=True, help_text="Left out, each with its reason: [{sku, image, reason}]."
     )
     error = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The running job's last step.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs that stopped without finishing.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -109,17 +111,30 @@ class Export(models.Model):
 
     def start(self, total: int) -> bool:
         """QUEUED → RUNNING with the number of steps; False when another run has it."""
+        now = timezone.now()
         return self._move(
             (ExportStatus.QUEUED,),
             ExportStatus.RUNNING,
-            started_at=timezone.now(),
+            started_at=now,
+            heartbeat_at=now,
             progress_total=total,
             progress_done=0,
         )
 
     def advance(self, steps: int = 1) -> None:
         Export.objects.filter(pk=self.pk, status=ExportStatus.RUNNING).update(
-            progress_done=models.functions.Least(F("progress_done") + steps, F("progress_total"))
+            progress_done=models.functions.Least(F("progress_done") + steps, F("progress_total")),
+            heartbeat_at=timezone.now(),
+        )
+
+    def requeue_stopped(self, reason: str) -> bool:
+        """RUNNING → QUEUED for a run that stopped without finishing (no step for the stale
+        timeout): the stop is counted and the export runs again. Guarded on the heartbeat
+        read, so a run that is only slow and steps meanwhile keeps it."""
+        return bool(
+            Export.objects.filter(
+                pk=self.pk, status=ExportStatus.RUNNING, heartbeat_at=self.heartbeat_at
+            ).update(status=ExportStatus.QUEUED, attempts=F("attempts") + 1, error=reason[:2000])
         )
 
     def succeed(self, summary: dict[str, Any], skipped: list[dict[str, Any]]) -> bool:
@@ -130,6 +145,7 @@ class Export(models.Model):
             progress_done=F("progress_total"),
             summary=summary,
             skipped=skipped,
+            error="",
         )
 
     def fail(self, error: str, skipped: list[dict[str, Any]] | None = None) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.exports.models import Export, ExportKind, ExportStatus
@@ -87,13 +88,14 @@ def describe_scope(scope: dict[str, Any]) -> str:
 
 
 def sweep_exports(alive: Callable[[str], bool], *, grace_seconds: int = 30) -> int:
-    """Put lost exports back on the queue; fail the ones a dead worker left running.
+    """Put lost exports back on the queue, and run again the ones a dead worker left running.
 
     A QUEUED export older than the grace period whose job Redis no longer holds is
-    enqueued again (the job is idempotent). A RUNNING one older than the stale timeout
-    lost its worker (the stale timeout is longer than the job timeout): it is failed
-    with a reason, since a half-written file cannot be resumed and the person can
-    simply run it again. Returns how many were acted on.
+    enqueued again (the job is idempotent). A RUNNING one with no step for the stale
+    timeout lost its worker: it goes back to QUEUED and runs again (a file export writes
+    its file afresh), or, after LIGHTBOX_MAX_ATTEMPTS such stops, FAILS with the reason. A
+    Shopify push whose images are recorded is left to the push's own sweep, image by
+    image (a slow shop is not a dead worker). Returns how many were acted on.
     """
     now = timezone.now()
     acted = 0
@@ -104,8 +106,26 @@ def sweep_exports(alive: Callable[[str], bool], *, grace_seconds: int = 30) -> i
             jobs.queue_export(export)
             acted += 1
     stale_before = now - timedelta(seconds=settings.LIGHTBOX_STALE_AFTER_SECONDS)
-    for export in Export.objects.filter(status=ExportStatus.RUNNING, started_at__lt=stale_before):
-        # Past the RQ job timeout (the stale timeout is longer), so no worker still has it.
-        if export.fail("The worker stopped before the export finished; run the export again."):
+    stalled = Export.objects.annotate(since=Coalesce("heartbeat_at", "started_at")).filter(
+        status=ExportStatus.RUNNING, since__lt=stale_before
+    )
+    for export in stalled:
+        if export.kind == ExportKind.SHOPIFY_PUSH and _push_started(export):
+            continue  # its images are swept one by one (catalog.shopify.jobs.sweep_pushes)
+        stops = export.attempts + 1
+        if stops >= settings.LIGHTBOX_MAX_ATTEMPTS:
+            acted += export.fail(
+                f"The export stopped {stops} times before it finished and was given up; run it again."
+            )
+        elif export.requeue_stopped(
+            f"the worker stopped before the export finished ({stops}); running it again"
+        ):
+            jobs.queue_export(export)
             acted += 1
     return acted
+
+
+def _push_started(export: Export) -> bool:
+    from catalog.shopify.models import ShopifyPushItem
+
+    return ShopifyPushItem.objects.filter(export=export).exists()

@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
-from catalog.intake.archive import ArchiveRefused, SkippedMember, iter_archive, read_manifest
+from catalog.intake.archive import ArchiveMember, ArchiveRefused, SkippedMember, iter_archive, read_manifest
+from catalog.intake.models import IntakeJob
 from catalog.intake.naming import Manifest, ManifestRow, parse_manifest, placement_from_name
 from catalog.models import ImageVersion, Product, SourceRole, UploadBatch, sku_validator
 from catalog.uploads import UploadRefused, add_photo
@@ -25,6 +26,9 @@ from lightbox import jobs
 
 logger = logging.getLogger("lightbox.intake")
 MAX_MANIFEST_BYTES = 5 * 1024 * 1024
+# Entries one run takes in: a 2,000-entry archive is read by several short jobs, each
+# continuing from the import's cursor, so none comes near the job timeout.
+ARCHIVE_SLICE = 200
 
 
 class CatalogSkus:
@@ -114,11 +118,12 @@ def store_manifest(batch: UploadBatch, data: bytes) -> Manifest:
     return manifest
 
 
-def receive_archive(batch: UploadBatch, upload: Any) -> str:
-    """Keep the ZIP in storage and import it in the background (after commit)."""
+def receive_archive(batch: UploadBatch, upload: Any) -> IntakeJob:
+    """Keep the ZIP in storage, record its import and read it in the background (after commit)."""
     name = default_storage.save(f"archives/{batch.pk}.zip", upload)
-    jobs.queue_archive_import(batch, name, stem=PurePosixPath(name).stem)
-    return name
+    intake = IntakeJob.objects.create(batch=batch, kind=IntakeJob.Kind.ARCHIVE, archive_name=name)
+    jobs.queue_archive_import(intake)
+    return intake
 
 
 def _archive_manifest(fh) -> bytes | None:
@@ -133,35 +138,108 @@ def _archive_manifest(fh) -> bytes | None:
     return found[1] if found else None
 
 
-def import_archive(batch_id: str, archive_name: str) -> str:
-    """Read a stored ZIP into the batch, one member at a time: each photo becomes a
-    queued version, each skipped member a reason on the batch."""
-    batch = UploadBatch.objects.filter(pk=batch_id).first()
-    if batch is None:
+class _LostClaim(Exception):
+    """The sweeper gave this run's import to another run (this one was too slow)."""
+
+
+def import_archive(intake_id: str) -> str:
+    """Read a stored ZIP into its batch, one entry at a time, from the import's cursor on:
+    each photo becomes a queued version, each skipped entry a reason on the batch, and the
+    cursor moves in the same transaction, so a run killed anywhere leaves every entry
+    either taken in once or still to read. At most ARCHIVE_SLICE entries per run; the
+    next run continues. The batch is closed once the whole archive is read."""
+    intake = IntakeJob.objects.select_related("batch").filter(pk=intake_id).first()
+    if intake is None:
         return "missing"
-    if not default_storage.exists(archive_name):
-        return "archive already imported"
-    received = skipped = 0
-    with default_storage.open(archive_name, "rb") as fh:
-        manifest_data = _archive_manifest(fh)
-        manifest = store_manifest(batch, manifest_data) if manifest_data else manifest_of(batch)
-        try:
-            for item in iter_archive(fh):  # type: ignore[arg-type]
-                if isinstance(item, SkippedMember):
-                    batch.record_refusal(item.name, item.reason)
-                    skipped += 1
-                    continue
-                if item.name.lower().endswith(".csv"):
-                    continue
-                try:
-                    receive_file(batch, item.name, item.data, manifest=manifest)
-                    batch.record_accepted()
-                    received += 1
-                except UploadRefused as exc:
-                    batch.record_refusal(item.name, str(exc))
-        except ArchiveRefused as exc:
-            batch.record_refusal(PurePosixPath(archive_name).name, str(exc))
-    batch.close()
-    default_storage.delete(archive_name)
-    logger.info("import_archive %s: %d received, %d skipped", batch_id, received, skipped)
-    return "imported"
+    token = intake.claim()
+    if token is None:
+        return f"nothing to do ({intake.status})"
+    if not default_storage.exists(intake.archive_name):
+        give_up_import(intake, "The stored ZIP is gone, so it could not be read to the end; upload it again.")
+        return "failed"
+    try:
+        with default_storage.open(intake.archive_name, "rb") as fh:
+            manifest = _take_manifest(intake, token, fh)
+            read_to_end = _take_entries(intake, token, fh, manifest)
+    except _LostClaim:
+        return "taken over"
+    if not read_to_end:
+        if intake.release(token):
+            intake.refresh_from_db(fields=["cursor", "attempts"])
+            jobs.queue_archive_import(intake)
+        return "continued"
+    with transaction.atomic():
+        finished = intake.finish(token)
+        if finished:
+            intake.batch.close()
+    if finished:
+        default_storage.delete(intake.archive_name)
+    logger.info("import_archive %s: %d entries into %s", intake_id, intake.cursor, intake.batch_id)
+    return "imported" if finished else "taken over"
+
+
+def _take_manifest(intake: IntakeJob, token: Any, fh: Any) -> Manifest | None:
+    if intake.manifest_read:
+        return manifest_of(intake.batch)
+    data = _archive_manifest(fh)
+    with transaction.atomic():
+        if not intake.step(token, manifest_read=True):
+            raise _LostClaim
+        return store_manifest(intake.batch, data) if data else manifest_of(intake.batch)
+
+
+def _take_entries(intake: IntakeJob, token: Any, fh: Any, manifest: Manifest | None) -> bool:
+    """Entries from the cursor on, each with its cursor step in one transaction. True when
+    the archive was read to the end, False when the slice is used up."""
+    batch = intake.batch
+    taken = 0
+    try:
+        for index, item in enumerate(iter_archive(fh, start=intake.cursor), start=intake.cursor):
+            with transaction.atomic():
+                if not intake.step(token, cursor=index + 1):
+                    raise _LostClaim
+                _take_entry(batch, item, manifest)
+            intake.cursor = index + 1
+            taken += 1
+            if taken >= ARCHIVE_SLICE:
+                return False
+    except ArchiveRefused as exc:
+        with transaction.atomic():
+            if not intake.step(token):
+                raise _LostClaim from None
+            batch.record_refusal(PurePosixPath(intake.archive_name).name, str(exc))
+    return True
+
+
+def _take_entry(batch: UploadBatch, item: ArchiveMember | SkippedMember, manifest: Manifest | None) -> None:
+    if isinstance(item, SkippedMember):
+        batch.record_refusal(item.name, item.reason)
+        return
+    if item.name.lower().endswith(".csv"):
+        return
+    try:
+        receive_file(batch, item.name, item.data, manifest=manifest)
+    except UploadRefused as exc:
+        batch.record_refusal(item.name, str(exc))
+    else:
+        batch.record_accepted()
+
+
+def give_up_import(intake: IntakeJob, reason: str) -> bool:
+    """End an import FAILED with `reason`: the reason goes on the batch as the refusal of
+    the archive (or URL), and the batch is closed with what it has, when this import was
+    the one to close it. True when this call ended it."""
+    with transaction.atomic():
+        if not intake.give_up(reason):
+            return False
+        batch = intake.batch
+        # A URL without its query: signed links carry their credentials there.
+        label = (
+            PurePosixPath(intake.archive_name).name
+            if intake.kind == IntakeJob.Kind.ARCHIVE
+            else intake.url.split("?", 1)[0][:300]
+        )
+        batch.record_refusal(label or "import", reason)
+        if intake.kind == IntakeJob.Kind.ARCHIVE or intake.params.get("close", True):
+            batch.close(reason="An import into it could not finish.")
+    return True

@@ -9,12 +9,13 @@ request: `start_url_import` checks the URL at once and fetches in an RQ job
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
+from catalog.intake.models import IntakeJob
 from catalog.intake.service import product_for
 from catalog.models import ImageVersion, Product, SourceRole, UploadBatch
 from catalog.uploads import UploadRefused, add_photo, create_batch
@@ -49,19 +50,29 @@ def import_from_url(
         batch = create_batch(user, source=UploadBatch.Source.API, name=f"{product.sku} from URL"[:200])
     try:
         if role not in SourceRole.values:
-            # Checked here: the database constraint would surface as a misleading "duplicate".
             raise UploadRefused(f"Unknown image role {role!r}: choose main, alternate or swatch.")
         fetched = outbound.fetch_image(url)
-        version = add_photo(batch, product, fetched.filename, fetched.data, role=role, position=position)
+        version = take_in_fetched(batch, product, fetched, role=role, position=position)
     except IMPORT_ERRORS as exc:
         batch.record_refusal(redacted(url), str(exc))
         raise
-    else:
-        batch.record_accepted()
     finally:
         if own_batch:
             batch.close()
     logger.info("import_from_url %s: %s -> %s v%s", batch.pk, _for_log(url), product.sku, version.number)
+    return version
+
+
+def take_in_fetched(
+    batch: UploadBatch, product: Product, fetched: Any, *, role: str, position: int | None = None
+) -> ImageVersion:
+    """A fetched photo into `product` through the upload rules, counted on the batch as
+    accepted. Raises UploadRefused (the caller records the refusal)."""
+    if role not in SourceRole.values:
+        # Checked here: the database constraint would surface as a misleading "duplicate".
+        raise UploadRefused(f"Unknown image role {role!r}: choose main, alternate or swatch.")
+    version = add_photo(batch, product, fetched.filename, fetched.data, role=role, position=position)
+    batch.record_accepted()
     return version
 
 
@@ -74,44 +85,62 @@ def _for_log(url: str) -> str:
 def start_url_import(
     batch: UploadBatch, url: str, *, sku: str, user: Any = None, role: str = "", close: bool = True
 ) -> str:
-    """Check `url` now (UnsafeURL / FetchFailed for the caller to show at once) and import
-    it in the background into `sku`'s product (created if new, as a browser upload with a
-    chosen SKU would). Returns the job id. The job is queued after the surrounding
-    transaction commits, on the batch's priority queue.
+    """Check `url` now (UnsafeURL / FetchFailed for the caller to show at once), record the
+    import (an IntakeJob) and fetch it in the background into `sku`'s product (created if
+    new, as a browser upload with a chosen SKU would). Returns the RQ job's id. The job is
+    queued after the surrounding transaction commits, on the batch's priority queue.
 
     `close=True` closes the batch when the import is done (one URL per batch, like one
     ZIP per batch); enqueueing several URLs into one batch, pass close=False and close it
     once they are all done.
     """
     outbound.check_url(url)
-    digest = hashlib.sha256(f"{sku}\n{url}".encode()).hexdigest()[:16]
-    return jobs.queue_url_import(
-        batch, url, sku=sku, user_id=getattr(user, "pk", None), role=role, close=close, digest=digest
+    intake = IntakeJob.objects.create(
+        batch=batch,
+        kind=IntakeJob.Kind.URL,
+        url=url,
+        params={"sku": sku, "user_id": getattr(user, "pk", None), "role": role, "close": close},
     )
+    jobs.queue_url_import(intake)
+    return intake.rq_job_id
 
 
-def import_url_job(
-    batch_id: str, url: str, sku: str, user_id: int | None = None, role: str = "", close: bool = True
-) -> str:
-    """Fetch one URL into the batch (RQ job, ids in): "imported", "refused" (the reason is
-    on the batch) or "missing" (the batch is gone). Not retried: a refusal is final, and a
-    second run of an import that went through would only be refused as a duplicate."""
-    batch = UploadBatch.objects.filter(pk=batch_id).first()
-    if batch is None:
+def import_url_job(intake_id: str) -> str:
+    """Fetch one recorded URL import into its batch (RQ job, an id in): "imported", "refused"
+    (the reason is on the batch) or "missing". The fetch happens outside any transaction;
+    taking the photo in, counting it on the batch and ending the import commit together, so
+    a run killed anywhere is either finished or fetched again by the next run, never taken
+    in twice. A refusal is final and not retried."""
+    intake = IntakeJob.objects.select_related("batch").filter(pk=intake_id).first()
+    if intake is None:
         return "missing"
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    outcome = "imported"
+    token = intake.claim()
+    if token is None:
+        return f"nothing to do ({intake.status})"
+    batch, params, url = intake.batch, intake.params, intake.url
+    user_id = params.get("user_id")
+    get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    fetched = refusal = None
     try:
-        product = product_for(sku)
-    except UploadRefused as exc:
-        batch.record_refusal(redacted(url), str(exc))
-        outcome = "refused"
-    else:
-        try:
-            import_from_url(url, product=product, user=user, batch=batch, role=role or SourceRole.MAIN)
-        except IMPORT_ERRORS as exc:
-            outcome = "refused"  # already recorded on the batch by import_from_url
-            logger.info("import_url_job %s: %s refused: %s", batch_id, _for_log(url), exc)
-    if close:
-        batch.close()
-    return outcome
+        product = product_for(str(params.get("sku") or ""))
+        fetched = outbound.fetch_image(url)
+    except IMPORT_ERRORS as exc:
+        refusal = str(exc)
+    with transaction.atomic():
+        if not intake.finish(token):
+            return "taken over"
+        if fetched is not None:
+            try:
+                version = take_in_fetched(batch, product, fetched, role=params.get("role") or SourceRole.MAIN)
+            except UploadRefused as exc:
+                refusal = str(exc)
+            else:
+                logger.info(
+                    "import_url_job %s: %s -> %s v%s", batch.pk, _for_log(url), product.sku, version.number
+                )
+        if refusal is not None:
+            batch.record_refusal(redacted(url), refusal)
+            logger.info("import_url_job %s: %s refused: %s", batch.pk, _for_log(url), refusal)
+        if params.get("close", True):
+            batch.close()
+    return "refused" if refusal is not None else "imported"

@@ -57,6 +57,11 @@ class ShopifyAuthError(ShopifyError):
     """The token was refused or lacks a permission: nothing else will work until an admin fixes it."""
 
 
+class ShopifyOutcomeUnknown(ShopifyError):
+    """A mutation that must not run twice was sent and no answer came back: Shopify may or
+    may not have done it, so it is not sent again; the caller finds out what happened."""
+
+
 def operation_name(query: str) -> str:
     match = _OPERATION.match(query)
     return match.group(2) if match else "anonymous operation"
@@ -116,9 +121,16 @@ class ShopifyClient:
     def __repr__(self) -> str:
         return f"ShopifyClient(shop={self.shop!r}, version={self.version!r})"
 
-    def execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def execute(
+        self, query: str, variables: Mapping[str, Any] | None = None, *, repeatable: bool = True
+    ) -> dict[str, Any]:
         """Run one operation and return its `data`. Raises ShopifyError (ShopifyAuthError for a
-        refused token); rate limits and transient failures are waited out first."""
+        refused token); rate limits and transient failures are waited out first.
+
+        `repeatable=False` is for a mutation that would act twice if sent twice (attaching
+        media): a request that may have reached Shopify (no answer) is not sent again and
+        raises ShopifyOutcomeUnknown. 429 and THROTTLED answers are still retried: Shopify
+        did not run the request."""
         name = operation_name(query)
         payload = json.dumps({"query": query, "variables": dict(variables or {})}).encode()
         headers = {
@@ -141,6 +153,10 @@ class ShopifyClient:
             except UnsafeURL as exc:  # a refusal, not a hiccup: retrying cannot help
                 raise ShopifyError(f"Lightbox will not connect to {self.shop}: {exc}") from None
             except (FetchFailed, OSError) as exc:
+                if not repeatable:
+                    raise ShopifyOutcomeUnknown(
+                        f"Shopify ({self.shop}) did not answer {name}, which may have been done: {exc}"
+                    ) from None
                 if last:
                     raise ShopifyError(f"Shopify ({self.shop}) could not be reached: {exc}") from None
                 self._wait("network", backoff, f"{name}: {exc}")
@@ -158,6 +174,10 @@ class ShopifyClient:
                 )
                 continue
             if status in _RETRYABLE_STATUSES:
+                if not repeatable:
+                    raise ShopifyOutcomeUnknown(
+                        f"Shopify ({self.shop}) answered {name} with HTTP {status}; it may have been done."
+                    )
                 if last:
                     raise ShopifyError(
                         f"Shopify ({self.shop}) kept failing with HTTP {status}; try again later."

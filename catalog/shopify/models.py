@@ -178,6 +178,9 @@ class ShopifyMedia(models.Model):
     status = models.CharField(max_length=16, choices=MediaStatus.choices)
     last_error = models.TextField(blank=True)
     pushed_at = models.DateTimeField(default=timezone.now)
+    # sha256 of the bytes behind `media_gid` (the rendition's): the same bytes are not
+    # uploaded again while that media is still on the product.
+    content_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["store", "product", "position"]
@@ -202,3 +205,70 @@ class ShopifyMedia(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store} {self.product_id} #{self.position} → {self.media_gid or '—'} [{self.status}]"
+
+
+class PushItemStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Pushed"
+    SKIPPED = "skipped", "Left out"
+    FAILED = "failed", "Failed"
+
+
+class ShopifyPushItem(models.Model):
+    """One image of a "Push to Shopify" export: its own state, so a push killed anywhere
+    goes on with the images not yet pushed (catalog.shopify.jobs) and never attaches one
+    twice.
+
+    The staged-upload record (`staged_url`, `media_before`, `attach_started_at`) is written
+    and committed before productUpdate attaches the media; `media_gid` right after. A run
+    that finds the record without a media id knows the attach may have happened: it reads
+    the product's media and adopts the new one instead of attaching again.
+    """
+
+    Status = PushItemStatus
+    TERMINAL_STATES: ClassVar[tuple[str, ...]] = (
+        PushItemStatus.DONE,
+        PushItemStatus.SKIPPED,
+        PushItemStatus.FAILED,
+    )
+
+    export = models.ForeignKey("exports.Export", on_delete=models.CASCADE, related_name="push_items")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    source_image = models.ForeignKey("catalog.SourceImage", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=PushItemStatus.choices, default=PushItemStatus.PENDING)
+    outcome = models.CharField(max_length=16, blank=True, help_text="uploaded, replaced or unchanged.")
+    reason = models.TextField(blank=True, help_text="Why it was left out or failed.")
+    staged_url = models.TextField(blank=True)
+    media_before = models.JSONField(default=list, blank=True)
+    attach_started_at = models.DateTimeField(null=True, blank=True)
+    media_gid = models.CharField(max_length=100, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs that stopped without finishing.")
+
+    class Meta:
+        ordering = ["export", "product", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["export", "source_image"],
+                name="shopify_shopifypushitem_one_per_photo",
+                violation_error_message="This photo is already part of the push.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PushItemStatus.values),
+                name="shopify_shopifypushitem_status_valid",
+                violation_error_message="Unknown push item status.",
+            ),
+        ]
+        indexes = [
+            # The sweeper and the finishing check: a push's images not pushed yet.
+            models.Index(
+                fields=["export", "product"],
+                name="shopify_pushitem_pending_idx",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.export_id} {self.product_id} #{self.position} [{self.status}]"

@@ -35,10 +35,10 @@ from django.utils import timezone
 
 from catalog.exports.selection import image_label
 from catalog.shopify import queries, staged
-from catalog.shopify.client import ShopifyAuthError, ShopifyClient, ShopifyError
+from catalog.shopify.client import ShopifyAuthError, ShopifyClient, ShopifyError, ShopifyOutcomeUnknown
 from catalog.shopify.connection import client_for, connected_store
 from catalog.shopify.handles import handle_for
-from catalog.shopify.models import MediaStatus, ShopifyMedia, ShopifyStore
+from catalog.shopify.models import MediaStatus, PushItemStatus, ShopifyMedia, ShopifyPushItem, ShopifyStore
 from lightbox import outbound
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class _Item:
     content_type: str
     alt: str
     record: ShopifyMedia | None
+    row: ShopifyPushItem | None = None  # the push item's own state, in a durable push
     target: dict[str, Any] | None = None
     media_gid: str = ""
     status: str = ""
@@ -81,6 +82,7 @@ class PushResult:
     images: int = 0
     replaced: int = 0
     failed: int = 0
+    unchanged: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
@@ -88,9 +90,20 @@ class PushResult:
             "products": self.products,
             "images": self.images,
             "replaced": self.replaced,
+            "unchanged": self.unchanged,
             "failed": self.failed,
             "skipped": len(self.skipped),
         }
+
+
+class AttachUnconfirmed(Exception):
+    """Shopify did not answer an attach and could not be asked what it did: the images stay
+    pending with their staged-upload record, for a later run to match."""
+
+
+class LostClaim(Exception):
+    """The sweeper gave this product's images to another run (this one was too slow): stop
+    before touching the shop again."""
 
 
 def run_push(
@@ -139,19 +152,37 @@ class Pusher:
         self.http = http
         self.wait_seconds = settings.LIGHTBOX_SHOPIFY_MEDIA_WAIT_SECONDS
         self.result = PushResult()
+        self.rows: dict[Any, ShopifyPushItem] = {}
+        self.token: Any = None
 
     # --- one product -------------------------------------------------------------
 
-    def push_product(self, exported: Any, advance: Callable[[int], None]) -> None:
+    def push_product(
+        self,
+        exported: Any,
+        advance: Callable[[int], None],
+        rows: dict[Any, ShopifyPushItem] | None = None,
+        token: Any = None,
+    ) -> None:
+        """Push one product's images. `rows` (by source image id) are the durable push's
+        items claimed with `token`: each outcome is recorded on its row as it is known, and
+        the staged-upload record before the attach. Raises LostClaim when the claim is gone."""
         product = exported.product
         images = sorted(exported.images, key=lambda image: image.position)
         undecided = list(images)
+        self.rows, self.token = rows or {}, token
 
-        def decide(image: Any, reason: str = "") -> None:
+        def decide(image: Any, reason: str = "", outcome: str = "") -> None:
             if reason:
                 self.result.skipped.append(
                     {"sku": product.sku, "image": _label(image), "reason": reason[:1000]}
                 )
+            row = self.rows.get(_source(image).pk)
+            if row is not None:
+                status = PushItemStatus.DONE if not reason else PushItemStatus.SKIPPED
+                if reason and outcome == "failed":
+                    status = PushItemStatus.FAILED
+                self._record(row, status=status, reason=reason[:2000], outcome="" if reason else outcome)
             undecided.remove(image)
             advance(1)
 
@@ -161,8 +192,15 @@ class Pusher:
             raise
         except ShopifyError as exc:
             log.warning("Shopify push of %s stopped: %s", product.sku, exc)
+            if any(
+                row.attach_started_at and not row.media_gid
+                for image in undecided
+                if (row := self.rows.get(_source(image).pk)) is not None
+            ):
+                # An attach may have happened and could not be checked: a later run checks.
+                raise AttachUnconfirmed(str(exc)) from exc
             for image in list(undecided):
-                decide(image, str(exc))
+                decide(image, str(exc), "failed")
 
     def _push_product(self, product: Any, images: list[Any], decide: Callable[..., None]) -> None:
         handle = handle_for(product)
@@ -173,14 +211,19 @@ class Pusher:
                 decide(image, f"no Shopify product with handle {handle}")
             return
         product_gid = shopify_product["id"]
-        existing = {node["id"] for node in (shopify_product.get("media") or {}).get("nodes") or []}
+        in_order = [node["id"] for node in (shopify_product.get("media") or {}).get("nodes") or []]
+        existing = set(in_order)
 
         items = self._prepare(product, images, decide)
+        items = self._skip_unchanged(items, existing, decide)
+        self._recover_interrupted(product, items, in_order)
         if not items:
             return
-        self._stage(items)
+        to_upload = [item for item in items if not item.media_gid and item.status != MediaStatus.FAILED]
+        if to_upload:
+            self._stage(to_upload)
         uploaded = []
-        for item in items:
+        for item in to_upload:
             try:
                 # Read one file at a time: a product's images together can be large.
                 with item.image.rendition.file.open("rb") as handle:
@@ -204,13 +247,112 @@ class Pusher:
                 continue
             uploaded.append(item)
         if uploaded:
-            self._attach(product_gid, uploaded, existing)
-            self._wait_until_processed([item for item in uploaded if item.media_gid])
+            self._record_staged(uploaded, in_order)
+            self._attach(product, product_gid, uploaded, in_order)
+            for item in uploaded:
+                if item.row is not None and item.media_gid:
+                    self._record(item.row, media_gid=item.media_gid)
+        self._wait_until_processed([item for item in items if item.media_gid])
         for item in items:
+            replaced_before = self.result.replaced
             self._settle(product, product_gid, item)
-            decide(item.image, self._reason(item))
+            outcome = "replaced" if self.result.replaced > replaced_before else "uploaded"
+            decide(item.image, self._reason(item), outcome if item.status == MediaStatus.READY else "failed")
         if any(item.status == MediaStatus.READY for item in items):
             self.result.products += 1
+
+    # --- durable push: what is already there, and the record around the attach ---------
+
+    def _skip_unchanged(
+        self, items: list[_Item], existing: set[str], decide: Callable[..., None]
+    ) -> list[_Item]:
+        """Images whose bytes the shop already shows for this photo (same content hash, the
+        media still on the product, READY) are not uploaded again."""
+        keep = []
+        for item in items:
+            record = item.record
+            sha = item.image.rendition.sha256
+            if (
+                record is not None
+                and record.status == MediaStatus.READY
+                and record.media_gid in existing
+                and sha
+                and record.content_sha256 == sha
+            ):
+                self.result.unchanged += 1
+                decide(item.image, "", "unchanged")
+            else:
+                keep.append(item)
+        return keep
+
+    def _recover_interrupted(self, product: Any, items: list[_Item], in_order: list[str]) -> None:
+        """Items an earlier run staged and may have attached before it was killed: see
+        `_adopt_new_media`. Items whose media id was recorded are only waited for again."""
+        for item in items:
+            if item.row is not None and item.row.media_gid:
+                item.media_gid = item.row.media_gid
+                item.status = MediaStatus.UPLOADED
+        interrupted = [
+            item
+            for item in items
+            if item.row is not None and item.row.attach_started_at and not item.media_gid
+        ]
+        if interrupted and interrupted[0].row is not None:
+            # Nothing new: the attach never happened, and these are staged and attached again.
+            self._adopt_new_media(product, interrupted, interrupted[0].row.media_before, in_order)
+
+    def _adopt_new_media(self, product: Any, items: list[_Item], before: list[str], now: list[str]) -> bool:
+        """After an attach whose answer never came: the media on the product now that were
+        not there before it (`before`, the snapshot taken just ahead of the attach) and that
+        Lightbox knows nothing else about are these images, in order (productUpdate appends
+        them so). None new: the attach never happened, and the images are uploaded again.
+        Any other count cannot be matched safely, so they fail with the reason rather than
+        risk a second copy in the shop. True when nothing new is there."""
+        known: set[str] = set()
+        for gid, stale in ShopifyMedia.objects.filter(store=self.store, product=product).values_list(
+            "media_gid", "stale_media_gids"
+        ):
+            known.update([gid, *(stale or [])])
+        known.update(
+            ShopifyPushItem.objects.filter(product=product)
+            .exclude(media_gid="")
+            .values_list("media_gid", flat=True)
+        )
+        new = [gid for gid in now if gid not in set(before) and gid not in known]
+        if len(new) == len(items):
+            for item, gid in zip(items, new, strict=True):
+                item.media_gid, item.status = gid, MediaStatus.UPLOADED
+                if item.row is not None:
+                    self._record(item.row, media_gid=gid)
+        elif new:
+            for item in items:
+                item.status = MediaStatus.FAILED
+                item.errors.append(
+                    f"an attach to Shopify went unanswered; Shopify shows {len(new)} new media for "
+                    f"{len(items)} images, so none was attached again: check the product in Shopify"
+                )
+        return not new
+
+    def _record_staged(self, items: list[_Item], in_order: list[str]) -> None:
+        now = timezone.now()
+        for item in items:
+            if item.row is not None:
+                self._record(
+                    item.row,
+                    staged_url=(item.target or {}).get("resourceUrl", ""),
+                    media_before=in_order,
+                    attach_started_at=now,
+                )
+
+    def _record(self, row: ShopifyPushItem, **fields: Any) -> None:
+        """One step on a push item, guarded on the run's claim (committed at once)."""
+        moved = ShopifyPushItem.objects.filter(
+            pk=row.pk, claim_token=self.token, status=PushItemStatus.PENDING
+        ).update(heartbeat_at=timezone.now(), **fields)
+        if not moved:
+            raise LostClaim(f"push item {row.pk} was taken over")
+        for name, value in fields.items():
+            setattr(row, name, value)
 
     def _prepare(self, product: Any, images: list[Any], decide: Callable[..., None]) -> list[_Item]:
         records = {
@@ -241,6 +383,7 @@ class Pusher:
                     content_type=content_type,
                     alt=(image.alt_text or product.title)[:512],
                     record=records.get(_source(image).pk),
+                    row=self.rows.get(_source(image).pk),
                 )
             )
         return items
@@ -268,7 +411,21 @@ class Pusher:
         for item, target in zip(items, targets, strict=True):
             item.target = target
 
-    def _attach(self, product_gid: str, items: list[_Item], existing: set[str]) -> None:
+    def _attach(self, product: Any, product_gid: str, items: list[_Item], in_order: list[str]) -> None:
+        try:
+            self._attach_once(product_gid, items, set(in_order))
+        except ShopifyOutcomeUnknown as exc:
+            log.warning(
+                "Shopify attach for %s unanswered (%s); reading the product's media", product.sku, exc
+            )
+            found = self.client.execute(
+                queries.PRODUCT_BY_HANDLE, {"identifier": {"handle": handle_for(product)}}
+            )
+            nodes = ((found.get("productByIdentifier") or {}).get("media") or {}).get("nodes") or []
+            if self._adopt_new_media(product, items, in_order, [node["id"] for node in nodes]):
+                self._attach_once(product_gid, items, set(in_order))  # it never happened
+
+    def _attach_once(self, product_gid: str, items: list[_Item], existing: set[str]) -> None:
         data = self.client.execute(
             queries.ATTACH_MEDIA,
             {
@@ -283,6 +440,7 @@ class Pusher:
                 ],
                 "count": len(items),
             },
+            repeatable=False,
         )
         payload = data.get("productUpdate") or {}
         errors = _user_errors(payload)
@@ -350,6 +508,7 @@ class Pusher:
                 "alt_text": item.alt,
                 "stale_media_gids": still_there,
                 "last_error": "",
+                "content_sha256": item.image.rendition.sha256,
             }
         elif item.status in ShopifyMedia.PENDING_STATES:
             # Too slow to confirm: keep both; the next push removes whichever is older.

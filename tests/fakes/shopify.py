@@ -19,7 +19,8 @@ It answers media status UPLOADED on creation, PROCESSING on the first poll, READ
 FAILED with mediaErrors, for a file named in `fail_processing`) on the next; and it
 throttles exactly once each way: one HTTP 429 with Retry-After and one GraphQL THROTTLED
 answer with a realistic cost extension. Everything it is sent is in `requests`; anything
-Lightbox should never have sent is also in `violations`.
+Lightbox should never have sent is also in `violations`, among them attaching bytes a
+product already shows (a duplicate image in the live shop, also kept in `duplicates`).
 """
 
 from __future__ import annotations
@@ -227,6 +228,10 @@ class FakeShopify:
         self.media: dict[str, FakeMedia] = {}
         self.staged: dict[str, StagedUpload] = {}  # by resourceUrl
         self.deleted: list[str] = []
+        # Operations whose next answer is lost after the work is done (each name once).
+        self.lose_answer_to: list[str] = []
+        # (product handle, sha256) of every attach that put bytes the product already shows.
+        self.duplicates: list[tuple[str, str]] = []
         # filename → (MediaErrorCode, message): processing of that upload FAILS.
         self.fail_processing: dict[str, tuple[str, str]] = {}
         # The n-th GraphQL request (1-based) gets HTTP 429, the m-th a THROTTLED error.
@@ -269,6 +274,12 @@ class FakeShopify:
         """The product's media in position order."""
         product = next(p for p in self.products.values() if p.handle == handle)
         return [self.media[m] for m in product.media_ids]
+
+    def content_of(self, media_gid: str) -> str | None:
+        """sha256 of the bytes behind a media (None when its upload never arrived)."""
+        media = self.media.get(media_gid)
+        staged = self.staged.get(media.source) if media else None
+        return hashlib.sha256(staged.data).hexdigest() if staged and staged.data is not None else None
 
     def finish_processing(self) -> None:
         """Time passes: every media still processing becomes READY."""
@@ -318,6 +329,12 @@ class FakeShopify:
                     else:
                         status, content_type, answer, extra = fake._api(record)
                 record.status = status
+                if record.operation and record.operation in fake.lose_answer_to:
+                    # Done, but the answer is lost on the way (a dropped connection).
+                    fake.lose_answer_to.remove(record.operation)
+                    record.status = 0
+                    self.close_connection = True
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(answer)))
@@ -599,6 +616,15 @@ class _Root:
             errors.append({"field": ["media"], "message": "Products can have at most 250 media"})
         if errors:
             return {"product": None, "userErrors": errors}
+        shown = {self.fake.content_of(m) for m in target.media_ids} - {None}
+        for item in media or []:
+            content = self.fake.staged[item["originalSource"]].data
+            digest = hashlib.sha256(content).hexdigest() if content is not None else None
+            if digest is not None and digest in shown:
+                # A live shop showing the same picture twice: what an interrupted push must never do.
+                self.fake.violations.append(f"duplicate image attached to {target.handle}: {digest[:12]}")
+                self.fake.duplicates.append((target.handle, digest))
+            shown.add(digest)
         for item in media or []:
             staged = self.fake.staged[item["originalSource"]]
             gid = f"gid://shopify/MediaImage/{self.fake._next_id()}"

@@ -196,7 +196,7 @@ def test_an_admin_lowering_a_minimum_starts_a_run_that_publishes_on_that_channel
         )
     assert response.status_code == 302, response.content.decode()[:2000]
     run = RerenderRun.objects.get(profile=amazon)
-    assert rerender_chunk(run.pk, None) == "finished"
+    assert rerender_chunk(run.pk) == "finished"
 
     assert "amazon-main" not in blocked_reasons(flagged_600)
     assert flagged_600.renditions.get(profile=amazon).compliance_passed

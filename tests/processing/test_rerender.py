@@ -54,7 +54,7 @@ def test_an_admin_changing_a_profile_starts_a_run_that_renders_the_new_spec(
     (job_id,) = django_rq.get_queue("low").job_ids
     assert job_id
 
-    assert rerender_chunk(run.pk, None) == "finished"
+    assert rerender_chunk(run.pk) == "finished"
 
     run.refresh_from_db()
     assert (run.done, run.failed, run.percent) == (1, 0, 100)
@@ -78,3 +78,43 @@ def test_an_admin_cannot_save_a_profile_that_cannot_render(client, admin_user):
     amazon.refresh_from_db()
     assert amazon.background == "pure_white"
     assert not RerenderRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_next_chunk_redis_lost_goes_on_after_its_cursor_and_counts_each_version_once(
+    admin_user, product, make_version, small_profiles, redis_conn, monkeypatch
+):
+    import django_rq
+    from django.core.files.base import ContentFile
+
+    from processing import rerender
+    from processing.sweeper import sweep
+    from tests.conftest import master_png, photo_bytes
+
+    versions = []
+    for n in range(3):
+        version = make_version(
+            product, status=VersionStatus.RENDERING, photo=photo_bytes((2000, 1500), (40 + 80 * n, 9, 9))
+        )
+        version.master.save("m.png", ContentFile(master_png()))
+        render_version(str(version.pk))
+        versions.append(version)
+    monkeypatch.setattr(rerender, "CHUNK", 1)
+    ebay = MarketplaceProfile.objects.get(slug="ebay")
+    run = rerender.start_rerender(ebay, admin_user)
+    queue = django_rq.get_queue("low")
+
+    assert rerender_chunk(run.pk) == "continued"
+    redis_conn.flushdb()  # the next chunk's job is gone
+
+    assert sweep(grace_seconds=0).rerenders_resumed == 1
+    while queue.job_ids:
+        job = queue.fetch_job(queue.job_ids[0])
+        job.delete()
+        job.func(*job.args)
+
+    run.refresh_from_db()
+    assert (run.done, run.failed, run.total, run.attempts) == (3, 0, 3, 0)
+    assert run.finished_at is not None
+    assert run.cursor == str(max(v.pk for v in versions))
+    assert sweep(grace_seconds=0).rerenders_resumed == 0

@@ -31,7 +31,7 @@ def queues_idle() -> bool:
     import django_rq
     from rq.registry import StartedJobRegistry
 
-    for name in ("high", "default", "low"):
+    for name in ("interactive", "high", "default", "low"):
         queue = django_rq.get_queue(name)
         if queue.count or StartedJobRegistry(queue=queue).count:
             return False
@@ -42,7 +42,7 @@ def failed_jobs() -> int:
     import django_rq
     from rq.registry import FailedJobRegistry
 
-    queues = [django_rq.get_queue(name) for name in ("high", "default", "low")]
+    queues = [django_rq.get_queue(name) for name in ("interactive", "high", "default", "low")]
     return sum(FailedJobRegistry(queue=queue).count for queue in queues)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUES = ["high", "default", "low"]
+QUEUES = ["interactive", "high", "default", "low"]
 
 
 def machine_env(home: Path) -> dict[str, str]:

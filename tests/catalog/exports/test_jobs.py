@@ -202,57 +202,49 @@ def test_the_sweeper_requeues_an_export_whose_job_redis_lost(shelf, merchandiser
     assert export.status == Export.Status.SUCCEEDED
 
 
-def test_the_sweeper_fails_an_export_a_dead_worker_left_running(shelf, settings, redis_conn):
+def _stop_running(export, settings) -> None:
+    """What a SIGKILLed worker leaves: RUNNING, and no step since long before the stale timeout."""
+    Export.objects.filter(pk=export.pk).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.LIGHTBOX_STALE_AFTER_SECONDS + 60)
+    )
+
+
+def test_the_sweeper_runs_again_an_export_a_dead_worker_left_running(shelf, settings, redis_conn):
     export = Export.objects.create(
         kind=Export.Kind.AMAZON_ZIP, scope={"product": shelf[0].pk}, scope_label="x"
     )
     export.start(1)
-    Export.objects.filter(pk=export.pk).update(
-        started_at=timezone.now() - timedelta(seconds=settings.LIGHTBOX_STALE_AFTER_SECONDS + 60)
+    _stop_running(export, settings)
+
+    assert sweep().exports_rescued == 1
+
+    export.refresh_from_db()
+    assert (export.status, export.attempts) == (Export.Status.QUEUED, 1)
+    assert "worker stopped" in export.error
+    run_burst_worker()
+    export.refresh_from_db()
+    assert export.status == Export.Status.SUCCEEDED
+    assert export.error == ""
+    assert export.file.name
+
+
+def test_an_export_that_keeps_stopping_fails_with_the_reason_after_the_attempt_limit(
+    shelf, settings, redis_conn
+):
+    settings.LIGHTBOX_MAX_ATTEMPTS = 2
+    export = Export.objects.create(
+        kind=Export.Kind.AMAZON_ZIP, scope={"product": shelf[0].pk}, scope_label="x"
     )
+    export.start(1)
+    _stop_running(export, settings)
+    assert sweep().exports_rescued == 1  # first stop: run again
+    export.refresh_from_db()
+    export.start(1)  # a worker took it, and was killed again
+    _stop_running(export, settings)
 
     assert sweep().exports_rescued == 1
 
     export.refresh_from_db()
     assert export.status == Export.Status.FAILED
-    assert "run the export again" in export.error
-
-
-# --- Shopify push dispatch ---------------------------------------------------------------
-
-
-def test_a_push_hands_the_selection_to_the_shopify_pusher_and_records_its_counts(
-    shelf, make_photo, monkeypatch
-):
-    """catalog.shopify.push is tested against a fake Shopify server on its own; here only the
-    hand-over: what run_push receives, and what the export records from its answer."""
-    from catalog.shopify import push
-
-    make_photo(shelf[1], 3, status=VersionStatus.FLAGGED, profiles=())
-    received = {}
-
-    def run_push(export, selection, advance):
-        received["skus"] = [p.product.sku for p in selection.products]
-        received["total"] = Export.objects.get(pk=export.pk).progress_total
-        for _ in range(selection.image_count):
-            advance(1)
-        return {"products": 2, "images": 4, "replaced": 1, "failed": 0}, [
-            {"sku": "SHELF1", "image": "photo 1", "reason": "Shopify has no product with handle shelf1"}
-        ]
-
-    monkeypatch.setattr(push, "run_push", run_push)
-    export = Export.objects.create(
-        kind=Export.Kind.SHOPIFY_PUSH, scope={"products": [shelf[0].pk, shelf[1].pk]}, scope_label="x"
-    )
-
-    assert run_export(str(export.pk)) == "succeeded"
-
-    export.refresh_from_db()
-    assert received == {"skus": ["SHELF0", "SHELF1"], "total": 4}
-    assert export.progress_done == export.progress_total == 4
-    assert export.summary["replaced"] == 1
-    assert export.summary["skipped"] == 2
-    assert [s["reason"] for s in export.skipped] == [
-        "not published yet (flagged for review)",
-        "Shopify has no product with handle shelf1",
-    ]
+    assert "stopped 2 times" in export.error
+    assert sweep().exports_rescued == 0

@@ -516,3 +516,28 @@ def test_the_default_limits_are_the_documented_ones():
     assert ArchiveLimits() == ArchiveLimits(
         max_entries=2000, max_total_bytes=2 * 1024**3, max_member_bytes=80 * 1024**2, max_ratio=200.0
     )
+
+
+def test_an_entry_with_an_empty_name_is_ignored_not_a_crash():
+    """Found by bench/fuzz.py: zipfile's ZipInfo.is_dir() raises IndexError on an empty name."""
+    data = bytearray(zip_of(("a", b"nameless"), ("MUG-1.png", PHOTO)))
+    # The first central directory entry's one-byte name becomes a one-byte extra field.
+    entry = data.index(b"PK\x01\x02")
+    data[entry + 28 : entry + 32] = struct.pack("<HH", 0, 1)
+
+    members, skipped = read(bytes(data))
+
+    assert [m.name for m in members] == ["MUG-1.png"]
+    assert skipped == []
+
+
+def test_a_member_whose_local_header_claims_a_utf8_name_that_is_not_is_skipped_as_damaged():
+    """Found by bench/fuzz.py: zipfile raised UnicodeDecodeError opening such a member."""
+    data = bytearray(zip_of(("MUG-1.png", PHOTO), ("MUG-2.png", PHOTO + b"2")))
+    data[6:8] = struct.pack("<H", struct.unpack("<H", data[6:8])[0] | 0x800)  # first local header: UTF-8
+    data[30] = 0x85  # its name's first byte: no UTF-8 sequence starts with it
+
+    members, skipped = read(bytes(data))
+
+    assert [m.name for m in members] == ["MUG-2.png"]
+    assert reasons(skipped) == {"MUG-1.png": "Skipped: the file is damaged inside the ZIP."}

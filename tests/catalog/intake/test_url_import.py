@@ -9,6 +9,7 @@ import hashlib
 import django_rq
 import pytest
 
+from catalog.intake.models import IntakeJob
 from catalog.intake.url_import import import_from_url, import_url_job, start_url_import
 from catalog.models import ImageVersion, Product, SourceImage, UploadBatch
 from catalog.uploads import UploadRefused, create_batch
@@ -174,7 +175,10 @@ def test_a_failed_url_import_job_records_the_reason_on_the_batch_and_closes_it(
     batch = create_batch(merchandiser)
     url = server.url(path)
 
-    assert import_url_job(str(batch.pk), url, sku, merchandiser.pk) == "refused"
+    start_url_import(batch, url, sku=sku, user=merchandiser)
+    intake = IntakeJob.objects.get(batch=batch)
+
+    assert import_url_job(str(intake.pk)) == "refused"
 
     batch.refresh_from_db()
     assert [error["file"] for error in batch.errors] == [url]
@@ -187,10 +191,9 @@ def test_a_failed_url_import_job_records_the_reason_on_the_batch_and_closes_it(
 @pytest.mark.django_db
 def test_a_url_import_job_for_a_deleted_batch_does_nothing(merchandiser, server):
     batch = create_batch(merchandiser)
-    batch_id = str(batch.pk)
+    start_url_import(batch, server.url("/media/mug-front.png"), sku="MUG-001", user=merchandiser)
+    intake_id = str(IntakeJob.objects.get(batch=batch).pk)
     batch.delete()
 
-    assert (
-        import_url_job(batch_id, server.url("/media/mug-front.png"), "MUG-001", merchandiser.pk) == "missing"
-    )
+    assert import_url_job(intake_id) == "missing"
     assert server.received == []

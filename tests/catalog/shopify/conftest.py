@@ -82,6 +82,24 @@ def mug(product, publish_photos):
     return product
 
 
+def rerender(product) -> None:
+    """New bytes for each of the product's Shopify renditions (its colour inverted), under
+    the same file name: what a profile change and a re-render do."""
+    from catalog.models import Rendition
+
+    for rendition in Rendition.objects.filter(version__source__product=product, profile__slug="shopify"):
+        with rendition.file.open("rb") as fh, Image.open(fh) as image:
+            fmt, size = image.format, image.size
+            r, g, b = image.convert("RGB").getpixel((0, 0))
+        buffer = io.BytesIO()
+        Image.new("RGB", size, (255 - r, 255 - g, 255 - b)).save(buffer, format=fmt)
+        data = buffer.getvalue()
+        name = rendition.file.name
+        rendition.file.storage.delete(name)
+        assert rendition.file.storage.save(name, ContentFile(data)) == name
+        Rendition.objects.filter(pk=rendition.pk).update(sha256=hashlib.sha256(data).hexdigest())
+
+
 def selection_for(*products):
     from catalog.exports.selection import select
 

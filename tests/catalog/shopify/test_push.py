@@ -6,7 +6,7 @@ import pytest
 
 from catalog.shopify.client import ShopifyAuthError
 from catalog.shopify.models import MediaStatus, ShopifyMedia
-from tests.catalog.shopify.conftest import Recorder, push
+from tests.catalog.shopify.conftest import Recorder, push, rerender
 from tests.fakes.shopify import RETRY_AFTER, THROTTLED_WAIT
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def test_three_images_become_three_ready_media_with_alt_text_in_position_order(s
     summary, skipped = push(mug, advance=advance)
 
     assert skipped == []
-    assert summary == {"products": 1, "images": 3, "replaced": 0, "failed": 0, "skipped": 0}
+    assert summary == {"products": 1, "images": 3, "replaced": 0, "unchanged": 0, "failed": 0, "skipped": 0}
     media = shopify.media_of("mug-001")
     assert [m.status for m in media] == ["READY"] * 3
     assert [m.alt for m in media] == ["Red stoneware mug, front view"] * 3
@@ -50,6 +50,7 @@ def test_only_current_operations_are_used(shopify, connected, mug):
     shopify.add_product("mug-001")
 
     push(mug)
+    rerender(mug)
     push(mug)
 
     assert {r.operation for r in shopify.graphql()} == OPERATIONS
@@ -62,10 +63,26 @@ def test_only_current_operations_are_used(shopify, connected, mug):
     assert shopify.violations == []
 
 
+def test_pushing_the_same_bytes_again_uploads_nothing(shopify, connected, mug):
+    shopify.add_product("mug-001")
+    push(mug)
+    first = [m.id for m in shopify.media_of("mug-001")]
+    uploads = len(shopify.uploads())
+
+    summary, skipped = push(mug)
+
+    assert (summary["images"], summary["unchanged"], skipped) == (0, 3, [])
+    assert len(shopify.uploads()) == uploads
+    assert len([r for r in shopify.graphql("LightboxAttachMedia") if not r.throttled]) == 1
+    assert [m.id for m in shopify.media_of("mug-001")] == first
+    assert shopify.violations == []
+
+
 def test_pushing_again_replaces_the_media_instead_of_adding_copies(shopify, connected, mug):
     shopify.add_product("mug-001")
     push(mug)
     first = [m.id for m in shopify.media_of("mug-001")]
+    rerender(mug)
 
     summary, skipped = push(mug)
 
@@ -100,7 +117,7 @@ def test_the_handle_can_be_set_per_product(shopify, connected, mug):
 
     summary, skipped = push(mug)
 
-    assert (summary["images"], skipped) == (3, [])
+    assert (summary["images"], skipped) == (3, []), skipped
     assert len(shopify.media_of("classic-mug")) == 3
 
 
@@ -113,7 +130,7 @@ def test_failed_processing_reports_shopifys_media_errors_and_leaves_no_broken_me
 
     summary, skipped = push(mug)
 
-    assert summary == {"products": 1, "images": 2, "replaced": 0, "failed": 1, "skipped": 1}
+    assert summary == {"products": 1, "images": 2, "replaced": 0, "unchanged": 0, "failed": 1, "skipped": 1}
     (entry,) = skipped
     assert entry["sku"] == "MUG-001"
     assert entry["image"].startswith("photo 2 ")
@@ -130,6 +147,7 @@ def test_a_failed_replacement_keeps_the_working_image(shopify, connected, mug):
     shopify.add_product("mug-001")
     push(mug)
     working = {m.filename: m.id for m in shopify.media_of("mug-001")}
+    rerender(mug)
     shopify.fail_processing["MUG-001-2.webp"] = (
         "IMAGE_PROCESSING_FAILURE",
         "The image could not be processed.",
@@ -154,7 +172,7 @@ def test_throttled_answers_slow_the_push_down_and_it_still_succeeds(shopify, con
 
     summary, skipped = push(mug, sleep=sleep)
 
-    assert (summary["images"], skipped) == (3, [])
+    assert (summary["images"], skipped) == (3, []), skipped
     throttled = [(i, r) for i, r in enumerate(shopify.requests) if r.throttled]
     assert [r.throttled for _, r in throttled] == ["HTTP 429", "THROTTLED"]
     assert throttled[0][1].status == 429
@@ -184,7 +202,7 @@ def test_media_shopify_is_slow_with_stay_until_the_next_push_removes_them(shopif
     settings.LIGHTBOX_SHOPIFY_MEDIA_WAIT_SECONDS = 120
     summary, skipped = push(mug)
 
-    assert (summary["images"], skipped) == (3, [])
+    assert (summary["images"], skipped) == (3, []), skipped
     media = shopify.media_of("mug-001")
     assert len(media) == 3
     assert not {m.id for m in media} & set(slow)
@@ -199,7 +217,7 @@ def test_media_removed_in_shopify_by_hand_do_not_stop_the_next_push(shopify, con
 
     summary, skipped = push(mug)
 
-    assert (summary["images"], skipped) == (3, [])
+    assert (summary["images"], summary["unchanged"], skipped) == (1, 2, [])
     assert len(shopify.media_of("mug-001")) == 3
     assert ShopifyMedia.objects.exclude(stale_media_gids=[]).count() == 0
 
@@ -250,3 +268,47 @@ def test_a_rendition_whose_file_is_gone_is_skipped_and_the_rest_pushed(shopify, 
         ("photo 2", "the rendition's file is missing from storage (render it again)")
     ]
     assert [m.filename for m in shopify.media_of("mug-001")] == ["MUG-001-1.webp", "MUG-001-3.webp"]
+
+
+def test_an_attach_whose_answer_is_lost_is_not_sent_again_and_the_media_are_adopted(shopify, connected, mug):
+    shopify.add_product("mug-001")
+    shopify.throttle_graphql_on = None
+    shopify.lose_answer_to.append("LightboxAttachMedia")
+
+    summary, skipped = push(mug)
+
+    assert (summary["images"], skipped) == (3, []), skipped
+    attaches = [r for r in shopify.graphql("LightboxAttachMedia") if not r.throttled]
+    assert len(attaches) == 1  # done once, its answer lost, and never sent again
+    media = shopify.media_of("mug-001")
+    assert [m.status for m in media] == ["READY"] * 3
+    assert set(ShopifyMedia.objects.values_list("media_gid", flat=True)) == {m.id for m in media}
+    assert shopify.duplicates == []
+    assert shopify.violations == []
+
+
+def test_the_fake_shop_catches_the_same_bytes_attached_twice(shopify, connected, mug):
+    """The duplicate check the push tests rely on can fail: forgetting what Lightbox made
+    (as a push that recorded nothing would) and pushing again puts a second copy up."""
+    shopify.add_product("mug-001")
+    push(mug)
+    ShopifyMedia.objects.all().delete()
+
+    push(mug)
+
+    assert len(shopify.duplicates) == 3
+    assert any("duplicate image" in v for v in shopify.violations)
+
+
+def test_an_attach_shopify_throttled_and_whose_answer_was_lost_is_sent_once_more(shopify, connected, mug):
+    """A THROTTLED answer means Shopify did nothing; when that answer is lost too, the
+    product's media show nothing new, and the attach is sent again (once)."""
+    shopify.add_product("mug-001")
+    shopify.throttle_graphql_on = 4  # the first attach
+    shopify.lose_answer_to.append("LightboxAttachMedia")
+
+    summary, skipped = push(mug)
+
+    assert (summary["images"], skipped) == (3, []), skipped
+    assert len(shopify.media_of("mug-001")) == 3
+    assert shopify.duplicates == []
