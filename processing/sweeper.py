@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.dispatch import Signal
 from django.utils import timezone
 
 from catalog.batch_completion import finish_settled_batches
@@ -24,6 +25,8 @@ from lightbox import jobs
 logger = logging.getLogger("lightbox.sweeper")
 # A job in one of these states will still run; anything else (or no job) means lost.
 _ALIVE = {"queued", "started", "scheduled", "deferred"}
+# Sent after every sweep with `report`; the operations app checks its alerts on it.
+swept = Signal()
 
 
 @dataclass
@@ -96,4 +99,7 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
 
     if report.requeued_lost or report.rescued_stale or report.rendering_resumed or report.exports_rescued:
         logger.warning("sweeper: %s", report)
+    for receiver, result in swept.send_robust(sender=SweepReport, report=report):
+        if isinstance(result, Exception):
+            logger.error("sweeper: %r failed", receiver, exc_info=result)
     return report
