@@ -92,13 +92,16 @@ class ThrottledLoginMixin:
 
     request: Any
     cleaned_data: dict[str, Any]
+    # The lockout message when refused for it (the login page shows it instead of "didn't match").
+    locked_out: str = ""
 
     def clean(self) -> dict[str, Any]:
         username = str(self.cleaned_data.get("username") or "")
         address = str(self.request.META.get("REMOTE_ADDR", "")) if self.request is not None else ""
         if wait := locked_for(username, address):
             logger.warning("login refused: locked out (%s)", address or "no address")
-            raise ValidationError(lockout_message(wait), code="locked_out")
+            self.locked_out = lockout_message(wait)
+            raise ValidationError(self.locked_out, code="locked_out")
         try:
             cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
         except ValidationError as exc:

@@ -25,6 +25,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
 from catalog.models import ImageVersion
+from processing.metrics import BUCKETS, bucket_for
 from processing.models import DurationTally, GateTally
 
 _HISTOGRAMS = {
@@ -102,12 +103,14 @@ def _tally_metrics() -> Iterator[Metric]:
         for (row_kind, name, outcome), buckets in series.items():
             if row_kind != kind:
                 continue
-            cumulative, running = [], 0
+            # Every series gets every bound, so histogram_quantile sees the same buckets.
+            counts = dict.fromkeys(BUCKETS, 0)
             for le, count, _ in buckets:
+                counts[bucket_for(le)] += count
+            cumulative, running = [], 0
+            for le, count in counts.items():
                 running += count
                 cumulative.append(("+Inf" if math.isinf(le) else repr(float(le)), running))
-            if not math.isinf(buckets[-1][0]):
-                cumulative.append(("+Inf", running))
             family.add_metric(
                 [name, outcome] if kind == "job" else [name],
                 cumulative,

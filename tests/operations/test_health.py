@@ -4,6 +4,7 @@ Redis through TCP proxies the test stops, and its storage folder is replaced by 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -112,26 +113,20 @@ class TcpProxy:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def stop(self) -> None:
         if self._listener is not None:
             # shutdown() wakes the thread blocked in accept(); close() alone does not on Linux.
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._listener.close()
             self._listener = None
         with self._lock:
             for s in self._sockets:
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 s.close()
             self._sockets.clear()
 
