@@ -376,6 +376,12 @@ LIGHTBOX_ALERT_WINDOW_MINUTES = env_int("LIGHTBOX_ALERT_WINDOW_MINUTES", 60, min
 LIGHTBOX_ALERT_DRIFT_DROP = env_float("LIGHTBOX_ALERT_DRIFT_DROP", 0.15, minimum=0.01)
 LIGHTBOX_ALERT_MIN_VERSIONS = env_int("LIGHTBOX_ALERT_MIN_VERSIONS", 20, minimum=1)
 EMAIL_SUBJECT_PREFIX = env_str("EMAIL_SUBJECT_PREFIX", "[Lightbox] ")
+# SMTP, for EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 # --- Login throttling (lightbox/login_throttle.py) --------------------------------------
 LIGHTBOX_LOGIN_MAX_FAILURES = env_int("LIGHTBOX_LOGIN_MAX_FAILURES", 5, minimum=1)
