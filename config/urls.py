@@ -19,9 +19,11 @@ from operations import views as operations_views
 
 
 def rq_dashboard_view(view: Callable[..., Any]) -> Callable[..., Any]:
-    """django-rq's pages (admins only) carry inline scripts of their own: the one place the
-    Content-Security-Policy lets inline script run."""
-    return require_admin(csp_update({"script-src": ["'unsafe-inline'"]})(view))
+    """django-rq's pages (admins only) carry inline scripts and styles of their own: the one
+    place the Content-Security-Policy lets them run."""
+    return require_admin(
+        csp_update({"script-src": ["'unsafe-inline'"], "style-src": ["'unsafe-inline'"]})(view)
+    )
 
 
 @require_safe

@@ -33,8 +33,10 @@ def job_context(**fields: Any) -> Iterator[None]:
 
 
 def add_to_job_context(**fields: Any) -> None:
-    """Add fields for the rest of the current job (its `job_context` block resets them)."""
-    _context.set({**_context.get(), **{k: str(v) for k, v in fields.items() if v}})
+    """Add fields for the rest of the current job (its `job_context` block resets them).
+    Outside a job (a job function called directly) it does nothing: nothing would reset them."""
+    if _context.get():
+        _context.set({**_context.get(), **{k: str(v) for k, v in fields.items() if v}})
 
 
 def current_job_context() -> dict[str, str]:

@@ -72,6 +72,17 @@ def test_the_plain_format_appends_the_context_and_keeps_a_traceback_below():
     assert formatter.format(record) == "ERROR boom [job=render_version version_id=v-1 worker=host:1]"
 
 
+def test_a_job_function_called_outside_a_worker_leaves_no_context_behind():
+    from lightbox.joblog import add_to_job_context, current_job_context
+
+    add_to_job_context(version_id="v-9")
+    assert current_job_context() == {}
+    with job_context(job="x"):
+        add_to_job_context(version_id="v-9")
+        assert current_job_context() == {"job": "x", "version_id": "v-9"}
+    assert current_job_context() == {}
+
+
 def test_outside_a_job_a_line_has_no_context():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "plain", None, None)
     JobContextFilter().filter(record)
