@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def django_setup() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "1")  # benchmarks are development runs (settings refuse otherwise)
     import django
 
     django.setup()
@@ -34,6 +35,7 @@ def bench_environment() -> dict[str, str]:
     and migrate the database, and set Django up. Returns the children's environment."""
     import subprocess
 
+    os.environ.setdefault("DEBUG", "1")  # a development run, also for its children
     env = {**os.environ, "DATABASE_URL": BENCH_DB, "REDIS_URL": BENCH_REDIS}
     env.pop("PYTEST_VERSION", None)
     os.environ.pop("PYTEST_VERSION", None)

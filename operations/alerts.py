@@ -195,7 +195,10 @@ def _announce(
     logger.warning("alert %s %s: %s", key, state, message)
     subject = f"{'Alert' if state == 'raised' else 'Cleared'}: {message}"[:180]
     dashboard = settings.LIGHTBOX_APP_BASE_URL.rstrip("/") + reverse("insights:dashboard")
-    mail_admins(subject, f"{message}\n\nDashboard: {dashboard}\n")
+    try:
+        mail_admins(subject, f"{message}\n\nDashboard: {dashboard}\n")
+    except Exception:  # noqa: BLE001 - a mail server down must not keep the webhook event back
+        logger.exception("alert %s: the email to the admins failed", key)
     event_type = EventType.ALERT_RAISED if state == "raised" else EventType.ALERT_CLEARED
     data = {
         "alert": key,
