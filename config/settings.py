@@ -391,16 +391,18 @@ LIGHTBOX_LOGIN_LOCKOUT_SECONDS = env_int("LIGHTBOX_LOGIN_LOCKOUT_SECONDS", 900, 
 # --- Content Security Policy (django-csp) -----------------------------------------------
 # Scripts and styles from this site's static files only: no inline <script>, no on…=
 # attributes, no style= (htmx's own indicator style is turned off in base.html). Images may
-# also come from where renditions are served (LIGHTBOX_PUBLIC_BASE_URL) and from any origin
-# in LIGHTBOX_CSP_IMG_SOURCES (a bucket or CDN, comma-separated).
+# also come from where renditions are served (LIGHTBOX_PUBLIC_BASE_URL), an absolute
+# MEDIA_URL's origin, and any origin in LIGHTBOX_CSP_IMG_SOURCES (a bucket or CDN, comma-separated).
 LIGHTBOX_CSP_IMG_SOURCES = env_list("LIGHTBOX_CSP_IMG_SOURCES", [])
 _public_origin = "/".join(LIGHTBOX_PUBLIC_BASE_URL.split("/")[:3])
+# Storage that serves files from elsewhere (a bucket, a CDN) names it in an absolute MEDIA_URL.
+_media_origins = ["/".join(str(MEDIA_URL).split("/")[:3])] if str(MEDIA_URL).startswith("http") else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:", _public_origin, *LIGHTBOX_CSP_IMG_SOURCES],
+        "img-src": ["'self'", "data:", "blob:", _public_origin, *_media_origins, *LIGHTBOX_CSP_IMG_SOURCES],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],
