@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def django_setup() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "1")  # benchmarks are development runs (settings refuse otherwise)
     import django
 
     django.setup()
@@ -43,6 +44,7 @@ def bench_environment() -> dict[str, str]:
     and migrate the database, and set Django up. Returns the children's environment."""
     import subprocess
 
+    os.environ.setdefault("DEBUG", "1")  # a development run, also for its children
     os.environ.pop("PYTEST_VERSION", None)
     bench_db, bench_redis = bench_urls("lightbox_bench", 12)
     env = {**os.environ, "DATABASE_URL": bench_db, "REDIS_URL": bench_redis}

@@ -36,18 +36,25 @@ VAR_DIR = Path(env_str("LIGHTBOX_VAR_DIR", str(BASE_DIR / "var")))
 # pytest sets PYTEST_VERSION for the whole run (pytest >= 8.2).
 TESTING = "PYTEST_VERSION" in os.environ
 
-DEBUG = env_bool("DEBUG", default=True)
+# Off unless asked for: the development command (`make run`, bin/run) and the Makefile's
+# targets set DEBUG=1, the test suite is development too. Anything else is production.
+DEBUG = env_bool("DEBUG", default=TESTING)
 
 _DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105 (refused when DEBUG is off)
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
 if not DEBUG and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off (production): the development key is public. "
+        "Set SECRET_KEY to a long random value, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'; "
+        "for development run `make run` (bin/run), which sets DEBUG=1"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.LightboxAdminConfig",  # django.contrib.admin for the Admin role only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,10 +72,13 @@ INSTALLED_APPS = [
     "processing",
     "review",
     "insights",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    "operations.middleware.HealthCheckMiddleware",  # /healthz before host checks and sessions
     "django.middleware.security.SecurityMiddleware",
+    "lightbox.csp.FileOriginsCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -92,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "lightbox.access.admin_context",
             ],
         },
     },
@@ -226,6 +237,10 @@ LIGHTBOX_ONNX_PROVIDERS = env_choice_list(
         "TensorrtExecutionProvider",
     },
 )
+# Worker processes on this machine (deploy/bin/install-workers starts that many). With
+# LIGHTBOX_ONNX_THREADS=0 each worker's ONNX Runtime takes an equal share of the cores,
+# so N workers never run N × cores inference threads.
+LIGHTBOX_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 1, minimum=1)
 LIGHTBOX_ONNX_THREADS = env_int("LIGHTBOX_ONNX_THREADS", 0, minimum=0)
 
 # --- Processing ----------------------------------------------------------------
@@ -272,6 +287,13 @@ LIGHTBOX_PUBLIC_BASE_URL = env_str("LIGHTBOX_PUBLIC_BASE_URL", "http://localhost
 # Fernet keys for stored secrets (Shopify token, webhook secrets), newest first; see catalog/crypto.py.
 # Make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 LIGHTBOX_ENCRYPTION_KEYS = env_list("LIGHTBOX_ENCRYPTION_KEYS", [])
+if not DEBUG and not LIGHTBOX_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "LIGHTBOX_ENCRYPTION_KEYS must be set when DEBUG is off (production): stored secrets (Shopify "
+        "token, webhook secrets) would otherwise be encrypted with a key derived from SECRET_KEY. "
+        "Make one with "
+        'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    )
 for _key in LIGHTBOX_ENCRYPTION_KEYS:
     try:
         Fernet(_key)
@@ -328,11 +350,91 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "lightbox@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# One line per event; inside a job every line names the job, version, batch and worker
+# (lightbox.joblog). LIGHTBOX_LOG_FORMAT=json writes one JSON object a line instead.
+LIGHTBOX_LOG_FORMAT = env_choice("LIGHTBOX_LOG_FORMAT", "plain", {"plain", "json"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"job_context": {"()": "lightbox.joblog.JobContextFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "lightbox.joblog.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "lightbox.joblog.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LIGHTBOX_LOG_FORMAT,
+            "filters": ["job_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"rq.worker": {"level": env_str("RQ_LOG_LEVEL", "INFO")}},
+}
+
+# --- Operations (operations/): /healthz, /metrics, alerts ------------------------------
+# /metrics answers a scraper that sends `Authorization: Bearer <LIGHTBOX_METRICS_TOKEN>`, or
+# one calling from LIGHTBOX_METRICS_ALLOWED_NETWORKS (CIDRs, matched against REMOTE_ADDR: behind
+# a reverse proxy on the same host that is the proxy, so prefer the token there). Loopback by
+# default in development, nobody without a token in production.
+LIGHTBOX_METRICS_TOKEN = env_str("LIGHTBOX_METRICS_TOKEN", "")
+LIGHTBOX_METRICS_ALLOWED_NETWORKS = env_list(
+    "LIGHTBOX_METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"] if DEBUG else []
+)
+for _cidr in LIGHTBOX_METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"LIGHTBOX_METRICS_ALLOWED_NETWORKS holds {_cidr!r}, which is not a network like 10.1.0.0/16"
+        ) from None
+LIGHTBOX_METRICS_ALLOWED_NETWORKS = [
+    str(ipaddress.ip_network(_cidr, strict=False)) for _cidr in LIGHTBOX_METRICS_ALLOWED_NETWORKS
+]
+# Alerts (operations.alerts), checked after every sweep; LIGHTBOX_ALERT_BACKLOG and
+# LIGHTBOX_ALERT_FAILURE_RATE above are shared with the dashboard's banner. The failure rate
+# is measured over versions finished in the last LIGHTBOX_ALERT_WINDOW_MINUTES; a category's
+# pass rate drifts when this week's is LIGHTBOX_ALERT_DRIFT_DROP (absolute) below its four
+# weeks before. Neither rate is judged on fewer than LIGHTBOX_ALERT_MIN_VERSIONS versions.
+LIGHTBOX_ALERT_WINDOW_MINUTES = env_int("LIGHTBOX_ALERT_WINDOW_MINUTES", 60, minimum=5)
+LIGHTBOX_ALERT_DRIFT_DROP = env_float("LIGHTBOX_ALERT_DRIFT_DROP", 0.15, minimum=0.01)
+LIGHTBOX_ALERT_MIN_VERSIONS = env_int("LIGHTBOX_ALERT_MIN_VERSIONS", 20, minimum=1)
+EMAIL_SUBJECT_PREFIX = env_str("EMAIL_SUBJECT_PREFIX", "[Lightbox] ")
+# SMTP, for EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+
+# --- Login throttling (lightbox/login_throttle.py) --------------------------------------
+LIGHTBOX_LOGIN_MAX_FAILURES = env_int("LIGHTBOX_LOGIN_MAX_FAILURES", 5, minimum=1)
+LIGHTBOX_LOGIN_MAX_FAILURES_PER_IP = env_int("LIGHTBOX_LOGIN_MAX_FAILURES_PER_IP", 50, minimum=1)
+LIGHTBOX_LOGIN_LOCKOUT_SECONDS = env_int("LIGHTBOX_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+
+# --- Content Security Policy (django-csp) -----------------------------------------------
+# Scripts and styles from this site's static files only: no inline <script>, no on…=
+# attributes, no style= (htmx's own indicator style is turned off in base.html). Images may
+# also come from where renditions are served (LIGHTBOX_PUBLIC_BASE_URL), an absolute
+# MEDIA_URL's origin, and any origin in LIGHTBOX_CSP_IMG_SOURCES (a bucket or CDN, comma-separated).
+LIGHTBOX_CSP_IMG_SOURCES = env_list("LIGHTBOX_CSP_IMG_SOURCES", [])
+_public_origin = "/".join(LIGHTBOX_PUBLIC_BASE_URL.split("/")[:3])
+# Storage that serves files from elsewhere (a bucket, a CDN) names it in an absolute MEDIA_URL.
+_media_origins = ["/".join(str(MEDIA_URL).split("/")[:3])] if str(MEDIA_URL).startswith("http") else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", _public_origin, *_media_origins, *LIGHTBOX_CSP_IMG_SOURCES],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }

@@ -23,6 +23,8 @@ from PIL import Image, ImageOps
 
 from catalog.models import ImageVersion, InvalidTransition, SourceImage
 from lightbox import jobs, outages
+from lightbox.joblog import add_to_job_context
+from processing import metrics
 from processing.model_cache import get_segmentation_model
 from processing.pipeline.backdrop import estimate_backdrop
 from processing.pipeline.compose import ComposedMaster, compose_master
@@ -326,6 +328,7 @@ def process_version(version_id: str) -> str:
     if version is None:
         logger.warning("process_version %s: no such version", version_id)
         return "missing"
+    add_to_job_context(version_id=str(version.pk), batch_id=version.source.batch_id)
     try:
         if not version.claim_for_processing(worker_name()):
             return "already processing"
@@ -346,6 +349,8 @@ def process_version(version_id: str) -> str:
         )
         _persist(version, result, clock)
         outcome = _route(version, result.report)
+        metrics.record_stage_timings(clock.timings_ms)
+        metrics.record_gate_decision(outcome, [reason["code"] for reason in result.report.reasons_json()])
     except BadImage as exc:
         version.fail(str(exc))
         logger.info("process_version %s failed permanently (%s): %s", version_id, exc.code, exc)

@@ -19,6 +19,14 @@ _lock = threading.Lock()
 _cache: dict[tuple[int, str], SegmentationModel] = {}
 
 
+def onnx_threads() -> int:
+    """Intra-op threads for this worker's sessions: the setting, or this machine's cores
+    shared equally among its worker processes (no oversubscription)."""
+    if settings.LIGHTBOX_ONNX_THREADS:
+        return int(settings.LIGHTBOX_ONNX_THREADS)
+    return max(1, (os.cpu_count() or 1) // settings.LIGHTBOX_WORKER_CONCURRENCY)
+
+
 def get_segmentation_model(name: str | None = None) -> SegmentationModel:
     name = name or settings.LIGHTBOX_MODEL_NAME
     key = (os.getpid(), name)
@@ -32,7 +40,7 @@ def get_segmentation_model(name: str | None = None) -> SegmentationModel:
                 name,
                 settings.LIGHTBOX_MODEL_DIR,
                 settings.LIGHTBOX_ONNX_PROVIDERS,
-                threads=settings.LIGHTBOX_ONNX_THREADS,
+                threads=onnx_threads(),
             )
             logger.info(
                 "loaded model %s sha256=%s providers=%s in %.2fs",

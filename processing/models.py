@@ -95,3 +95,44 @@ class RerenderRun(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else round(100 * self.done / self.total)
+
+
+class DurationTally(models.Model):
+    """Prometheus histogram buckets for job and stage durations, kept in PostgreSQL so
+    every worker, on any machine, adds to the same counts (processing.metrics).
+
+    One row per (kind, name, outcome, bucket) holds the observations that fell in that
+    bucket only; /metrics sums them into Prometheus' cumulative buckets at scrape time."""
+
+    kind = models.CharField(max_length=16, help_text="job: a whole RQ job; stage: one pipeline stage.")
+    name = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=40, blank=True)
+    le = models.FloatField(help_text="The bucket's upper bound in seconds (Infinity for the last).")
+    count = models.BigIntegerField(default=0)
+    sum_seconds = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "name", "outcome", "le"], name="processing_durationtally_bucket_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name} {self.outcome} ≤{self.le}s: {self.count}"
+
+
+class GateTally(models.Model):
+    """How often the quality gate passed or flagged a version, and for which reasons."""
+
+    decision = models.CharField(max_length=16)
+    reason = models.CharField(max_length=64, blank=True, help_text="A reason code; blank: the decision.")
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "reason"], name="processing_gatetally_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.reason}: {self.count}"

@@ -35,6 +35,7 @@ from catalog.models import (
 )
 from catalog.public_urls import content_sha256, public_key_for
 from lightbox import jobs, outages
+from lightbox.joblog import add_to_job_context
 from processing.naming import rendition_filename
 from processing.pipeline.compliance import check
 from processing.pipeline.render import RenditionMetadata, render_many
@@ -307,6 +308,7 @@ def render_version(version_id: str) -> str:
     version = ImageVersion.objects.select_related("source__product").filter(pk=version_id).first()
     if version is None:
         return "missing"
+    add_to_job_context(version_id=str(version.pk), batch_id=version.source.batch_id)
     if version.status not in (ImageVersion.Status.RENDERING, ImageVersion.Status.PUBLISHED):
         return f"nothing to do ({version.status})"
     if not version.master:

@@ -30,6 +30,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from catalog.batch_completion import finish_settled_batches
@@ -42,6 +43,8 @@ from processing.rerender import sweep_rerender_runs
 logger = logging.getLogger("lightbox.sweeper")
 # A job in one of these states will still run; anything else (or no job) means lost.
 _ALIVE = {"queued", "started", "scheduled", "deferred"}
+# Sent after every sweep with `report`; the operations app checks its alerts on it.
+swept = Signal()
 
 
 @dataclass
@@ -214,4 +217,7 @@ def sweep(*, grace_seconds: int = 30) -> SweepReport:
 
     if report.moved or report.failed_steps:
         logger.warning("sweeper: %s", report)
+    for receiver, result in swept.send_robust(sender=SweepReport, report=report):
+        if isinstance(result, Exception):
+            logger.error("sweeper: %r failed", receiver, exc_info=result)
     return report

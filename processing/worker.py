@@ -4,8 +4,8 @@ SimpleWorker runs jobs in the worker process itself, so the segmentation model
 is loaded once per worker instead of once per job, and no ONNX Runtime session
 ever crosses a fork(). Before and after each job a database connection broken by an
 outage is dropped, so the worker outlives a database restart. The price is isolation: a
-crash in native code takes the worker down with the job. The database still records the version as PROCESSING
-and the sweeper re-enqueues it (at most LIGHTBOX_MAX_ATTEMPTS times), and the
+crash in native code takes the worker down with the job. The database still records
+the version as PROCESSING and the sweeper re-enqueues it (at most LIGHTBOX_MAX_ATTEMPTS times), and the
 process supervisor restarts the worker. bench/worker_model.py measures the
 trade-off; the README has the figures.
 
@@ -16,18 +16,29 @@ batch still gets most of the workers, and back-catalog work keeps moving behind 
 instead of waiting for the last Launch photo. RQ's RoundRobinWorker would give every
 queue an equal share (a Launch batch would wait behind Normal work as often as not);
 its RandomWorker gives no bound at all.
+
+Around each job the worker sets the log context (job, version, batch, worker:
+lightbox.joblog) and records the job's duration and outcome for /metrics
+(processing.metrics).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from rq.job import Job, JobStatus
+from rq.queue import Queue
 from rq.serializers import JSONSerializer
 from rq.worker import SimpleWorker
 
+from lightbox.joblog import job_context
+
+# Jobs whose first argument is an ImageVersion id: the log context names it from the start.
+_VERSION_JOBS = {"process_version", "render_version"}
 Q = TypeVar("Q")
 
 
@@ -69,3 +80,24 @@ class LightboxWorker(SimpleWorker):
         finally:
             if not connection.in_atomic_block:
                 close_old_connections()
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        name = (job.func_name or "").rpartition(".")[2]
+        version_id = str(job.args[0]) if name in _VERSION_JOBS and job.args else None
+        started = time.perf_counter()
+        with job_context(job=name, job_id=job.id, worker=self.name, version_id=version_id):
+            super().execute_job(job, queue)
+            _record(name, job, time.perf_counter() - started)
+
+
+def _record(name: str, job: Job, seconds: float) -> None:
+    from processing import metrics
+
+    status = job.get_status(refresh=False)
+    if status == JobStatus.FINISHED:
+        outcome = metrics.outcome_label(job._result)
+    elif status in (JobStatus.SCHEDULED, JobStatus.QUEUED):
+        outcome = "retrying"  # failed, and RQ's Retry put it back
+    else:
+        outcome = "error"
+    metrics.record_durations("job", [(name, outcome, seconds)])

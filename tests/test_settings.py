@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -73,17 +74,65 @@ def test_a_non_postgres_database_url_is_refused():
     assert "DATABASE_URL must point at PostgreSQL" in result.stderr
 
 
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k" * 30 + "-production-secret-value-0123456789",
+    "ALLOWED_HOSTS": "lightbox.example.com",
+    "LIGHTBOX_ENCRYPTION_KEYS": "x1Y6uMdlqjQ8pbfHvKrN0Rzv0vA0H6j2K6o3mZbq8xQ=",
+}
+
+
 def test_deploy_checks_are_clean_with_production_values():
-    result = _manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DEBUG="0",
-        SECRET_KEY="k" * 30 + "-production-secret-value-0123456789",
-        ALLOWED_HOSTS="lightbox.example.com",
-    )
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_encryption_keys():
+    result = _manage("check", **{**PRODUCTION, "LIGHTBOX_ENCRYPTION_KEYS": ""})
+
+    assert result.returncode != 0
+    assert "LIGHTBOX_ENCRYPTION_KEYS must be set when DEBUG is off" in result.stderr
+    assert "Fernet.generate_key()" in result.stderr  # says how to make one
+
+
+def test_production_refuses_the_development_secret_key_and_says_how_to_develop():
+    result = _manage("check", **{k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+    assert "make run" in result.stderr
+
+
+def _settings_value(expression: str, **env: str) -> subprocess.CompletedProcess:
+    """`expression` over config.settings in a fresh process that is not a test run."""
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "PYTEST_VERSION"}}
+    return subprocess.run(
+        [sys.executable, "-c", f"from config import settings; print({expression})"],
+        capture_output=True,
+        text=True,
+        env={**base, **env},
+        check=False,
+    )
+
+
+def test_debug_is_off_unless_the_development_command_turns_it_on():
+    production = _settings_value("settings.DEBUG", **{k: v for k, v in PRODUCTION.items() if k != "DEBUG"})
+    bare = _settings_value("settings.DEBUG")
+
+    assert production.stdout.strip() == "False", production.stderr
+    assert "SECRET_KEY must be set when DEBUG is off" in bare.stderr  # off, so it refuses
+    assert _settings_value("settings.DEBUG", DEBUG="1").stdout.strip() == "True"
+    assert 'export DEBUG="${DEBUG:-1}"' in (Path(__file__).parents[1] / "bin" / "run").read_text()
+
+
+def test_every_page_gets_a_content_security_policy_without_inline_script(client, db):
+    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe" not in policy
 
 
 def test_a_choice_is_one_of_its_values_and_empty_may_mean_off(monkeypatch):

