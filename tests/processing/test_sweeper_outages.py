@@ -101,7 +101,10 @@ def test_the_loop_goes_on_after_a_sweep_fails_and_backs_off(private_redis, produ
         connection.settings_dict["PORT"] = real_port
         proxy.stop()
 
-    assert "failed: stale processing, lost jobs, rendering, batches, webhooks, exports" in lines[0]
+    assert (
+        "failed: stale processing, lost jobs, rendering, imports, idle batches, re-render runs, "
+        "batches, webhooks, exports, Shopify pushes"
+    ) in lines[0]
     assert waits == [20]  # backed off after the failure
     assert lines[-1].startswith("requeued 1 lost")
 

@@ -86,7 +86,7 @@ def test_a_push_whose_product_job_redis_lost_is_resumed_by_the_sweeper_and_finis
     shopify.add_product("mug-001")
     make_version(mug, status="flagged", score=20)  # left out by the selection, with its reason
     export = start_export(ExportKind.SHOPIFY_PUSH, {"product": mug.pk}, "", merchandiser)
-    queue = django_rq.get_queue("default")
+    queue = django_rq.get_queue("interactive")
     LightboxWorker([queue], connection=queue.connection).work(burst=True, max_jobs=1, with_scheduler=False)
     assert ShopifyPushItem.objects.filter(export=export, status=PushItemStatus.PENDING).count() == 3
     redis_conn.flushdb()  # the product's job is gone
@@ -134,7 +134,7 @@ def test_images_a_dead_run_held_are_taken_back_then_failed_after_the_attempt_lim
     killed_holding_them()
     assert sweep().pushes_resumed == 1  # the product queued again, its images taken back
     assert set(items.values_list("attempts", "claim_token")) == {(1, None)}
-    assert f"push-{export.pk}-{mug.pk}" in django_rq.get_queue("default").job_ids
+    assert f"push-{export.pk}-{mug.pk}" in django_rq.get_queue("interactive").job_ids
 
     killed_holding_them()
     sweep()
