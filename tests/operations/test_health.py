@@ -214,3 +214,27 @@ def test_a_stopped_database_or_redis_fails_the_check_naming_it_and_recovers(serv
 
     redis.start()
     assert _get(url)[0] == 200
+
+
+def test_a_bucket_that_stops_answering_fails_the_storage_check_and_names_it(
+    client, db, redis_conn, seaweedfs, settings, monkeypatch
+):
+    """Files in a real S3-compatible bucket (SeaweedFS) reached through a proxy the test cuts."""
+    from urllib.parse import urlsplit
+
+    from tests.faults import TcpProxy
+
+    proxy = TcpProxy(("127.0.0.1", int(urlsplit(seaweedfs.endpoint).port or 80)))
+    try:
+        monkeypatch.setattr(seaweedfs, "endpoint", f"http://127.0.0.1:{proxy.port}")
+        seaweedfs.use(settings, monkeypatch)
+        assert client.get("/healthz").status_code == 200
+
+        proxy.cut()
+        response = client.get("/healthz")
+    finally:
+        proxy.stop()
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["storage"]
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok", "storage": "fail"}
