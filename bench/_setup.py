@@ -25,8 +25,9 @@ def table(rows: list[tuple], header: tuple) -> str:
     return "\n".join(lines)
 
 
-BENCH_DB = "postgres://postgres@127.0.0.1:5432/lightbox_bench"
-BENCH_REDIS = "redis://127.0.0.1:6379/12"
+# Overridable so that benches run side by side (each with its own database) do not meet.
+BENCH_DB = os.environ.get("LIGHTBOX_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lightbox_bench")
+BENCH_REDIS = os.environ.get("LIGHTBOX_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 
 def bench_environment() -> dict[str, str]:

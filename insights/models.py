@@ -1,4 +1,4 @@
-"""The dashboard's per-day cache of additive KPI figures (insights.daycache)."""
+"""The dashboard's stored days (insights.daycache)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.db import models
 
 
 class DashboardDay(models.Model):
-    """The additive figures of one past day for one set of dashboard filters.
+    """The figures of one past day (insights.kpis.DayFigures) for one set of dashboard filters.
 
     A table rather than Django's cache so that invalidation commits or rolls back with the
     change that caused it (insights.signals), and each test's transaction sees only its own rows.

@@ -27,31 +27,27 @@ WHOLE = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC))
 PARTIAL = (at(hours=-12), at(hours=30))
 
 
-def live(start, end, filters):
-    """The figures as insights.kpis computes them over the whole range, without the cache."""
-    costs = kpis.cost_breakdown(start, end, filters)
+def figures_of(start, end, filters, figures):
     return {
-        "ttp_daily": kpis.time_to_publication_per_day(start, end, filters),
-        "cost_days": costs.days,
-        "tiers": costs.tiers,
-        "scored": kpis.scored_breakdown(start, end, filters),
-        "reasons": kpis.flag_reasons_ranked(start, end, filters),
-        "compliance": kpis.first_pass_compliance(start, end, filters),
-    }
-
-
-def cached(start, end, filters):
-    with kpis.analytics():
-        figures = daycache.range_figures(start, end, filters)
-        tiers = kpis.volume_tiers(start, end, filters, figures.cost_days)
-    return {
+        "ttp": figures.ttp,
         "ttp_daily": figures.ttp_daily,
+        "hourly": figures.hourly,
         "cost_days": figures.cost_days,
-        "tiers": tiers,
+        "tiers": kpis.volume_tiers(start, end, filters, figures.cost_days),
         "scored": figures.scored,
         "reasons": figures.reasons,
         "compliance": figures.compliance,
     }
+
+
+def live(start, end, filters):
+    """The range composed from its days computed now, nothing read from storage."""
+    return figures_of(start, end, filters, kpis.over_range(start, end, filters))
+
+
+def cached(start, end, filters):
+    with kpis.analytics():
+        return figures_of(start, end, filters, daycache.range_figures(start, end, filters))
 
 
 def queries(call):
@@ -113,7 +109,7 @@ def test_a_stale_day_is_computed_again(history, prices):
     truth = live(*WHOLE, kpis.NO_FILTERS)
     cached(*WHOLE, kpis.NO_FILTERS)
     # A change the signals cannot see: the cached row is wrong, but over a day old.
-    wrong = daycache.DayFigures(published=999).as_json()
+    wrong = kpis.DayFigures(hourly={str(int(at().timestamp())): 999}).as_json()
     DashboardDay.objects.update(payload=wrong, computed_at=timezone.now() - daycache.MAX_AGE)
 
     assert cached(*WHOLE, kpis.NO_FILTERS) == truth
@@ -159,7 +155,7 @@ def test_a_new_rendition_on_a_past_day_changes_its_compliance(history, profiles)
 
     after = cached(*WHOLE, kpis.NO_FILTERS)["compliance"]
     assert after != before
-    assert after == kpis.first_pass_compliance(*WHOLE)
+    assert after == live(*WHOLE, kpis.NO_FILTERS)["compliance"]
     # b now belongs to the profile: its scored and published figures join the filtered days.
     now_filtered = cached(*WHOLE, kpis.Filters(profile=second.slug))
     assert now_filtered != profile_filtered
@@ -231,21 +227,11 @@ def test_blocked_channels_count_the_same_from_cached_days_and_deleting_one_forge
     first, _ = profiles
     blocked = test_kpis.block(history["b"], first, at(hours=7))
     warm = cached(*WHOLE, kpis.NO_FILTERS)["compliance"]
-    assert warm == kpis.first_pass_compliance(*WHOLE)
+    assert warm == live(*WHOLE, kpis.NO_FILTERS)["compliance"]
     assert next(row for row in warm if row.profile == first.slug).blocked == 1
 
     blocked.delete()
 
     after = cached(*WHOLE, kpis.NO_FILTERS)["compliance"]
     assert next(row for row in after if row.profile == first.slug).blocked == 0
-    assert after == kpis.first_pass_compliance(*WHOLE)
-
-
-def test_a_day_cached_before_blocked_channels_were_counted_still_adds_up(profiles):
-    first, _ = profiles
-    # Payloads written before this figure had [first attempts, passed] per profile.
-    figures = daycache.DayFigures(compliance={str(first.pk): [3, 2]})
-
-    (row,) = daycache._assemble([(at().date(), figures)]).compliance
-
-    assert (row.renditions_first_attempt, row.passed_first_attempt, row.blocked) == (3, 2, 0)
+    assert after == live(*WHOLE, kpis.NO_FILTERS)["compliance"]

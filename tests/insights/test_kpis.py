@@ -28,19 +28,51 @@ from insights.kpis import (
     ScoredBreakdown,
     TimeToPublication,
     VolumeTier,
-    compute_cost,
-    cost_breakdown,
-    cost_per_day,
-    cost_per_volume_tier,
-    first_pass_compliance,
-    flag_reasons_ranked,
-    manual_intervention,
-    score_distribution,
-    scored_breakdown,
-    throughput_per_hour,
-    time_to_publication,
-    time_to_publication_per_day,
+    over_range,
+    volume_tiers,
 )
+
+
+# Each KPI of a range, as the dashboard composes it from the range's days.
+def time_to_publication(start, end, filters=None):
+    return over_range(start, end, filters).ttp
+
+
+def time_to_publication_per_day(start, end, filters=None):
+    return over_range(start, end, filters).ttp_daily
+
+
+def manual_intervention(start, end, filters=None):
+    return over_range(start, end, filters).scored.intervention
+
+
+def score_distribution(start, end, filters=None):
+    return over_range(start, end, filters).scored.scores
+
+
+def compute_cost(start, end, filters=None):
+    return over_range(start, end, filters).cost
+
+
+def cost_per_day(start, end, filters=None):
+    return over_range(start, end, filters).cost_days
+
+
+def cost_per_volume_tier(start, end, filters=None):
+    return volume_tiers(start, end, filters, cost_per_day(start, end, filters))
+
+
+def first_pass_compliance(start, end, filters=None):
+    return over_range(start, end, filters).compliance
+
+
+def flag_reasons_ranked(start, end, filters=None):
+    return over_range(start, end, filters).reasons
+
+
+def throughput_per_hour(start, end, filters=None):
+    return over_range(start, end, filters).hourly
+
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = (T0, T0 + timedelta(days=1))
@@ -442,14 +474,6 @@ def test_volume_tiers_of_an_empty_range_list_every_tier_with_nothing_in_it(histo
     ]
 
 
-def test_one_pass_gives_the_days_and_the_tiers_the_separate_functions_give(history, tiers):
-    two_days = (T0, T0 + timedelta(days=2))
-    both = cost_breakdown(*two_days)
-    assert (both.days, both.tiers) == (cost_per_day(*two_days), cost_per_volume_tier(*two_days))
-    assert both.total.cost == pytest.approx(compute_cost(*two_days).cost)
-    assert both.total.versions == compute_cost(*two_days).versions == 8
-
-
 def test_one_tier_by_default_is_the_plain_compute_cost(history, prices):
     (only,) = cost_per_volume_tier(*DAY)
     plain = compute_cost(*DAY)
@@ -528,11 +552,8 @@ def test_score_distribution_buckets_by_tens_with_100_in_the_top_bucket(history):
     assert sum(b.count for b in buckets) == 0
 
 
-def test_one_pass_over_the_scored_range_gives_intervention_and_scores(history):
-    assert scored_breakdown(*DAY) == ScoredBreakdown(manual_intervention(*DAY), score_distribution(*DAY))
-    assert scored_breakdown(*DAY, Filters(brand="Loom")).intervention == manual_intervention(
-        *DAY, Filters(brand="Loom")
-    )
+def test_the_scored_range_gives_intervention_and_scores_together(history):
+    assert over_range(*DAY).scored == ScoredBreakdown(manual_intervention(*DAY), score_distribution(*DAY))
 
 
 def test_flag_reasons_rank_codes_of_reviewed_versions_counting_each_version_once(history):
@@ -556,7 +577,7 @@ def test_throughput_starts_at_the_hour_holding_the_range_start_but_counts_only_i
 
 
 def test_the_reasons_index_holds_exactly_the_versions_that_went_to_review(db):
-    # flag_reasons_ranked reads reasons from that partial index alone only while its
+    # The day's flag reasons are read from that partial index alone only while its
     # condition is the query's.
     index = next(i for i in ImageVersion._meta.indexes if i.name == "catalog_version_to_review_idx")
     assert str(ImageVersion.objects.filter(index.condition).query) == str(
