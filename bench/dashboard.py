@@ -433,10 +433,11 @@ def main() -> None:
     from django.urls import reverse
     from django.utils import timezone
 
-    from catalog.models import ImageVersion, Rendition, ReviewDecision, UploadBatch
+    from catalog.models import ImageVersion, Rendition, UploadBatch
     from catalog.roles import ADMIN, assign_role
     from insights import dashboard
     from insights.models import DashboardDay
+    from review.models import ReviewDecision
 
     if args.remove:
         from django.db import transaction

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from catalog import public_urls
 from catalog.channels import blocked_channel_names, settled_on_channels, with_channel_states
 from catalog.filters import ProductFilter
-from catalog.models import BlockedChannel, ImageVersion, Product, Rendition, ReviewDecision, SourceImage
+from catalog.models import BlockedChannel, ImageVersion, Product, Rendition, SourceImage
 from lightbox.access import require_permission
 
 # Content types we serve stored images with; anything else goes out as a download.
@@ -79,7 +79,8 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
     product = get_object_or_404(Product, sku=sku)
     sources = product.source_images.prefetch_related(
         Prefetch("versions", queryset=ImageVersion.objects.order_by("-number")),
-        Prefetch("versions__decisions", queryset=ReviewDecision.objects.select_related("reviewer")),
+        # The review app's decisions, reached by their relation: catalog imports nothing of review.
+        "versions__decisions__reviewer",
         Prefetch(
             "versions__renditions",
             queryset=Rendition.objects.select_related("profile").order_by(

@@ -62,13 +62,12 @@ from catalog.models import (
     ImageVersion,
     MarketplaceProfile,
     Rendition,
-    ReviewAction,
-    ReviewDecision,
     VersionStatus,
 )
 from catalog.reasons import count_reason_codes
 from insights import sketch
 from insights.sketch import Sketch, bucket_sql
+from review.models import ReviewAction, ReviewDecision
 
 # A version "went to a person" when it reached FLAGGED: it is there now, or a reviewer
 # moved it on (rejected, superseded, or approved), which stamps reviewed_at. Only FLAGGED

@@ -14,9 +14,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from catalog.models import BlockedChannel, ImageVersion, Product, Rendition, ReviewDecision
+from catalog.models import BlockedChannel, ImageVersion, Product, Rendition
 from catalog.signals import version_status_changed
 from insights.models import DashboardDay
+from review.models import ReviewDecision
 
 # The timestamps a version's figures are counted by (scored_at: quality and decisions;
 # published_at: publication; COALESCE(scored_at, failed_at): cost; queued_at for good measure).

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from django.db.models import Aggregate, Count, FloatField, Q, Sum
 
-from catalog.models import ImageVersion, ReviewAction, ReviewDecision
+from catalog.models import ImageVersion
+from review.models import ReviewAction, ReviewDecision
 
 
 class _Percentile(Aggregate):

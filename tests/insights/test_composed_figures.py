@@ -27,7 +27,7 @@ WHOLE = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC))
 @pytest.fixture
 def busy_days(history, make_version):
     """A hundred and twenty more publications over the three days, minutes to hours each."""
-    rng = random.Random(18)
+    rng = random.Random(18)  # noqa: S311 - reproducible test data
     product = Product.objects.create(sku="KPI-MANY", title="Many", brand="Kiln", category="Kitchen")
     source = make_version(product, status=VersionStatus.FAILED, error="x", failed_at=WHOLE[0]).source
     versions = []
@@ -65,7 +65,8 @@ def direct(start, end):
         published, percentiles = cursor.fetchone()
         cursor.execute(
             "SELECT COUNT(*), COUNT(*) FILTER (WHERE status IN ('flagged', 'rejected', 'superseded') "
-            "  OR reviewed_at IS NOT NULL) FROM catalog_imageversion WHERE scored_at >= %s AND scored_at < %s",
+            "  OR reviewed_at IS NOT NULL) FROM catalog_imageversion "
+            "WHERE scored_at >= %s AND scored_at < %s",
             [start, end],
         )
         scored, flagged = cursor.fetchone()

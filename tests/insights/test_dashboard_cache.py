@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from catalog.models import ImageVersion, Rendition, ReviewDecision
+from catalog.models import ImageVersion, Rendition
 from insights import daycache, kpis
 from insights.dashboard import dashboard_kpis
 from insights.models import DashboardDay
+from review.models import ReviewDecision
 from review.services import do_approve
 from tests.insights import test_kpis
 from tests.insights.test_kpis import at

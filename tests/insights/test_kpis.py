@@ -12,7 +12,6 @@ from catalog.models import (
     MarketplaceProfile,
     Product,
     Rendition,
-    ReviewDecision,
     UploadBatch,
     VersionStatus,
 )
@@ -31,6 +30,7 @@ from insights.kpis import (
     over_range,
     volume_tiers,
 )
+from review.models import ReviewDecision
 
 
 # Each KPI of a range, as the dashboard composes it from the range's days.

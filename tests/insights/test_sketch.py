@@ -28,11 +28,13 @@ def test_a_bucket_stands_for_its_values_within_the_stated_error():
 def test_few_durations_give_exact_percentiles():
     values = [60.0, 120.0, 300.0, 3600.0]
     summary = Sketch.of(values)
-    assert [summary.quantile(q) for q in (0.5, 0.9, 0.95)] == pytest.approx([210.0, 2610.0, 3105.0], rel=1e-12)
+    assert [summary.quantile(q) for q in (0.5, 0.9, 0.95)] == pytest.approx(
+        [210.0, 2610.0, 3105.0], rel=1e-12
+    )
 
 
 def test_many_durations_give_percentiles_within_the_bucket_error():
-    rng = random.Random(18)
+    rng = random.Random(18)  # noqa: S311 - reproducible test data
     values = [rng.lognormvariate(5, 1.5) for _ in range(5000)]
     summary = Sketch.of(values)
     assert summary.exact is None, "past EXACT_UP_TO only the buckets are kept"
@@ -42,7 +44,7 @@ def test_many_durations_give_percentiles_within_the_bucket_error():
 
 
 def test_merged_days_are_the_sketch_of_all_their_durations():
-    rng = random.Random(7)
+    rng = random.Random(7)  # noqa: S311 - reproducible test data
     days = [[rng.uniform(5, 200_000) for _ in range(rng.randint(0, 300))] for _ in range(20)]
     merged = Sketch.merged(Sketch.of(day) for day in days)
     assert merged.buckets == Sketch.of([v for day in days for v in day]).buckets
