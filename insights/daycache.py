@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Min, Q
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
 from catalog.models import ImageVersion, MarketplaceProfile
@@ -75,45 +76,123 @@ def _midnight(day: date) -> datetime:
 
 
 def range_figures(start: datetime, end: datetime, filters: kpis.Filters) -> kpis.RangeFigures:
-    """The range's figures: stored days read, the others computed (and the whole past ones
-    stored). Run inside kpis.analytics(), like the rest of the page."""
+    """The range's figures: stored days and hours read, the others computed (and the past ones
+    stored). A whole day of the range that is over is a day row; the rest of the range (the
+    partial first day of "30 days", today) is its hours that are over, stored as hour rows,
+    and the slivers of hours at either end, computed each time. Run inside kpis.analytics(),
+    like the rest of the page."""
     now = timezone.now()
     days = kpis._days(start, end)
-    cacheable = {
+    whole = {
         day for day in days if _midnight(day) >= start and _midnight(day + timedelta(days=1)) <= min(end, now)
     }
-    by_day = _stored(filters, cacheable, now)
+    hours: list[datetime] = []  # starts of the edges' hours that are over, storable
+    slivers: list[tuple[datetime, datetime]] = []  # the rest of the edges, computed each time
+    for day in days:
+        if day in whole:
+            continue
+        lo, hi = max(start, _midnight(day)), min(end, _midnight(day + timedelta(days=1)))
+        for hour in kpis._hour_starts(lo, hi):
+            after = hour + timedelta(hours=1)
+            if hour >= lo and after <= min(hi, now):
+                hours.append(hour)
+            elif slivers and slivers[-1][1] == max(lo, hour):
+                slivers[-1] = (slivers[-1][0], min(hi, after))
+            else:
+                slivers.append((max(lo, hour), min(hi, after)))
+    by_day, by_hour = _stored(filters, whole, hours, now)
     fresh: list[DashboardDay] = []
     key = filters_key(filters)
-    for lo, hi in _missing_runs(start, end, days, set(by_day)):
+    for lo, hi in _missing_runs(start, end, days, set(by_day) | (set(days) - whole)):
         for (day, _), figures in kpis.compute_days(lo, hi, filters).items():
             by_day[day] = figures
-            if day in cacheable:
+            if day in whole:
                 fresh.append(
                     DashboardDay(day=day, filters_key=key, payload=figures.as_json(), computed_at=now)
                 )
+    for lo, hi in _runs([hour for hour in hours if hour not in by_hour]):
+        for (hour, _), figures in kpis.compute_days(lo, hi, filters, per="hour").items():
+            by_hour[hour] = figures
+            day, index = _day_and_hour(hour)
+            fresh.append(
+                DashboardDay(day=day, hour=index, filters_key=key, payload=figures.as_json(), computed_at=now)
+            )
     _store(fresh)
+    parts: dict[date, list[kpis.DayFigures]] = {day: [] for day in days if day not in whole}
+    for hour in hours:
+        parts[timezone.localdate(hour)].append(by_hour[hour])
+    for lo, hi in slivers:
+        for (day, _), figures in kpis.compute_days(lo, hi, filters).items():
+            parts[day].append(figures)
+    by_day.update({day: kpis.DayFigures.merged(figures) for day, figures in parts.items()})
     return kpis.compose(start, end, [(day, by_day[day]) for day in days])
 
 
-def _stored(filters: kpis.Filters, days: set[date], now: datetime) -> dict[date, kpis.DayFigures]:
-    """The stored figures of these days for these filters, fresh ones only."""
+def finished_per_day(start: datetime, end: datetime) -> dict[date, int]:
+    """Versions finished each stored day (unfiltered) of the months the range touches, for
+    kpis.volume_tiers: read from the JSON in PostgreSQL, without loading the days' figures."""
+    month_start = timezone.localtime(start).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return {
+        day: int(n or 0)
+        for day, n in DashboardDay.objects.filter(
+            filters_key=filters_key(kpis.NO_FILTERS),
+            hour__isnull=True,
+            day__gte=month_start.date(),
+            day__lt=timezone.localdate(end) + timedelta(days=1),
+            computed_at__gt=timezone.now() - MAX_AGE,
+        )
+        .filter(CURRENT_FORM)
+        .values_list("day", KeyTextTransform("0", KeyTransform("cost", "payload")))
+    }
+
+
+def _day_and_hour(hour: datetime) -> tuple[date, int]:
+    """The local day an hour starts in, and the hours since that day's midnight."""
+    day = timezone.localdate(hour)
+    return day, int((hour - _midnight(day)).total_seconds() // 3600)
+
+
+def _runs(hours: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """Consecutive hours as [lo, hi) spans."""
+    runs: list[tuple[datetime, datetime]] = []
+    for hour in sorted(hours):
+        after = hour + timedelta(hours=1)
+        if runs and runs[-1][1] == hour:
+            runs[-1] = (runs[-1][0], after)
+        else:
+            runs.append((hour, after))
+    return runs
+
+
+def _stored(
+    filters: kpis.Filters, days: set[date], hours: list[datetime], now: datetime
+) -> tuple[dict[date, kpis.DayFigures], dict[datetime, kpis.DayFigures]]:
+    """The stored figures of these whole days and these hours for these filters, fresh ones only."""
     key = filters_key(filters)
     kind = _single_kind(filters)
     keys = [key] if kind is None else [key, marker_key(kind)]
+    wanted_hours = {_day_and_hour(hour): hour for hour in hours}
     found: dict[date, kpis.DayFigures] = {}
+    found_hours: dict[datetime, kpis.DayFigures] = {}
     marked: set[date] = set()
-    for day, row_key, payload in (
-        DashboardDay.objects.filter(filters_key__in=keys, day__in=days, computed_at__gt=now - MAX_AGE)
+    rows = (
+        DashboardDay.objects.filter(filters_key__in=keys, computed_at__gt=now - MAX_AGE)
+        .filter(
+            Q(day__in=days, hour__isnull=True) | Q(day__in={d for d, _ in wanted_hours}, hour__isnull=False)
+        )
         .filter(CURRENT_FORM)
-        .values_list("day", "filters_key", "payload")
-    ):
-        if row_key == key:
+        .values_list("day", "hour", "filters_key", "payload")
+    )
+    for day, hour, row_key, payload in rows:
+        if hour is not None:
+            if row_key == key and (day, hour) in wanted_hours:
+                found_hours[wanted_hours[(day, hour)]] = kpis.DayFigures.from_json(payload)
+        elif row_key == key:
             found[day] = kpis.DayFigures.from_json(payload)
         else:
             marked.add(day)
     # A marked day without the value's row: the value had nothing that day.
-    return {day: kpis.DayFigures() for day in marked} | found
+    return {day: kpis.DayFigures() for day in marked} | found, found_hours
 
 
 def _store(rows: list[DashboardDay]) -> None:
@@ -121,7 +200,7 @@ def _store(rows: list[DashboardDay]) -> None:
         DashboardDay.objects.bulk_create(
             rows,
             update_conflicts=True,
-            unique_fields=["day", "filters_key"],
+            unique_fields=["day", "hour", "filters_key"],
             update_fields=["payload", "computed_at"],
             batch_size=1000,
         )
@@ -165,7 +244,9 @@ def roll_up(now: datetime | None = None, *, days: int = ROLL_UP_DAYS) -> RollUp:
 
     def due(key: str) -> list[tuple[datetime, datetime]]:
         fresh = set(
-            DashboardDay.objects.filter(filters_key=key, day__in=past, computed_at__gt=refresh_before)
+            DashboardDay.objects.filter(
+                filters_key=key, day__in=past, hour__isnull=True, computed_at__gt=refresh_before
+            )
             .filter(CURRENT_FORM)
             .values_list("day", flat=True)
         )

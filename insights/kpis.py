@@ -25,7 +25,6 @@ serves), so they count rows (COUNT(*)), never a column an index lacks. Run a pag
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -137,6 +136,16 @@ def _versions(filters: Filters | None, **range_lookup: Any) -> QuerySet[ImageVer
     return qs
 
 
+def _hour_starts(start: datetime, end: datetime) -> list[datetime]:
+    """Every clock hour (current time zone) the half-open range touches, by its start."""
+    hours = []
+    hour = timezone.localtime(start).replace(minute=0, second=0, microsecond=0)
+    while hour < end:
+        hours.append(hour)
+        hour += timedelta(hours=1)
+    return hours
+
+
 def _days(start: datetime, end: datetime) -> list[date]:
     """Every day (current time zone) the half-open range touches, oldest first."""
     if end <= start:
@@ -232,6 +241,33 @@ class DayFigures:
     reasons: dict[str, int] = field(default_factory=dict)  # code → versions
     compliance: dict[str, list[int]] = field(default_factory=dict)  # profile id → [first, passed, blocked]
 
+    @classmethod
+    def merged(cls, parts: Iterable[DayFigures]) -> DayFigures:
+        """One period's figures from those of its parts (a day from its hours)."""
+        total = cls()
+        buckets: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+        decisions: Counter[str] = Counter()
+        reasons: Counter[str] = Counter()
+        compliance: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        sketches = []
+        for part in parts:
+            sketches.append(part.publication)
+            total.hourly.update(part.hourly)
+            if part.cost is not None:
+                total.cost = [a + b for a, b in zip(total.cost or [0, 0.0, 0.0, 0.0], part.cost, strict=True)]
+            for bucket, n, flagged in part.buckets:
+                buckets[bucket][0] += n or 0
+                buckets[bucket][1] += flagged or 0
+            decisions.update(part.decisions)
+            reasons.update(part.reasons)
+            for profile_id, counts in part.compliance.items():
+                for i, n in enumerate(counts):
+                    compliance[profile_id][i] += n
+        total.publication = Sketch.merged(sketches)
+        total.buckets = [[bucket, n, flagged] for bucket, (n, flagged) in buckets.items()]
+        total.decisions, total.reasons, total.compliance = dict(decisions), dict(reasons), dict(compliance)
+        return total
+
     def as_json(self) -> dict[str, Any]:
         payload = {name: getattr(self, name) for name in self.__dataclass_fields__}
         payload["publication"] = self.publication.as_json()
@@ -246,26 +282,31 @@ DayKey = tuple[date, Any]  # (day, the group's value, or None when not grouped)
 
 
 def compute_days(
-    start: datetime, end: datetime, filters: Filters | None = None, by: str | None = None
+    start: datetime, end: datetime, filters: Filters | None = None, by: str | None = None, per: str = "day"
 ) -> dict[DayKey, DayFigures]:
     """The figures of every day the range touches (over the part of it in the range), keyed by
     (day, value of the `by` group: a key of GROUPS, or None for no grouping), one grouped query
     per figure. Without `by` every day is there, quiet ones empty; with it, only the (day,
-    value) pairs that have something."""
+    value) pairs that have something. `per="hour"`: the same per clock hour, keyed by the
+    hour's start instead of the day."""
     filters = filters or NO_FILTERS
     group, grouping = (["grp"], {"grp": F(GROUPS[by])}) if by else ([], {})
+    trunc: type[TruncDate] | type[TruncHour] = TruncHour if per == "hour" else TruncDate
     figures: dict[DayKey, DayFigures] = defaultdict(DayFigures)
     if not by:
-        for day in _days(start, end):
-            figures[(day, None)] = DayFigures()
+        for period in _hour_starts(start, end) if per == "hour" else _days(start, end):
+            figures[(period, None)] = DayFigures()
 
     def key(row: tuple[Any, ...]) -> DayKey:
-        return (row[0], row[1] if by else None)
+        period = row[0]
+        if isinstance(period, datetime) and timezone.is_naive(period):
+            period = timezone.make_aware(period)  # raw SQL (reasons, decisions) gives local wall time
+        return (period, row[1] if by else None)
 
     published = _versions(filters, published_at__gte=start, published_at__lt=end).order_by()
     exact: dict[DayKey, list[float]] = defaultdict(list)
     for row in (
-        published.values(**grouping, day=TruncDate("published_at"), bucket=SketchBucket(_upload_to_live()))
+        published.values(**grouping, day=trunc("published_at"), bucket=SketchBucket(_upload_to_live()))
         .annotate(n=Count("*"), seconds=ArrayAgg(_upload_to_live()))
         .values_list("day", *group, "bucket", "n", "seconds")
     ):
@@ -280,12 +321,12 @@ def compute_days(
         .values_list("hour", *group, "n")
     ):
         hour, n = row[0], row[-1]
-        day = timezone.localtime(hour).date()
-        figures[(day, row[1] if by else None)].hourly[str(int(hour.timestamp()))] = n
+        period = hour if per == "hour" else timezone.localtime(hour).date()
+        figures[(period, row[1] if by else None)].hourly[str(int(hour.timestamp()))] = n
 
     for row in (
         _computed(start, end, filters)
-        .values(**grouping, day=TruncDate(_finished_at()))
+        .values(**grouping, day=trunc(_finished_at()))
         .annotate(**_cost_columns())
         .order_by()
         .values_list("day", *group, "versions", "cost", "cpu_seconds", "gpu_seconds")
@@ -297,7 +338,7 @@ def compute_days(
     for row in (
         scored.values(
             **grouping,
-            day=TruncDate("scored_at"),
+            day=trunc("scored_at"),
             bucket=Least(F("score") / Value(SCORE_BUCKET_WIDTH), Value(last)),
         )
         .annotate(n=Count("*"), flagged=Count(Value(1), filter=WENT_TO_REVIEW))
@@ -305,11 +346,9 @@ def compute_days(
         .values_list("day", *group, "bucket", "n", "flagged")
     ):
         figures[key(row)].buckets.append(list(row[-3:]))
-    for row in _decisions_per_day(scored, grouping):
+    for row in _decisions_per_day(scored, grouping, trunc):
         figures[key(row)].decisions[row[-2]] = row[-1]
-    flagged = (
-        scored.filter(WENT_TO_REVIEW).order_by().values("reasons", **grouping, day=TruncDate("scored_at"))
-    )
+    flagged = scored.filter(WENT_TO_REVIEW).order_by().values("reasons", **grouping, day=trunc("scored_at"))
     for row in count_reason_codes(flagged, "day", *group):
         figures[key(row)].reasons[row[-2]] = row[-1]
 
@@ -320,7 +359,7 @@ def compute_days(
         renditions = renditions.filter(profile__slug=filters.profile)
     via_version = {"grp": F(f"version__{GROUPS[by]}")} if by else {}
     for row in (
-        renditions.values("profile_id", **via_version, day=TruncDate("created_at"))
+        renditions.values("profile_id", **via_version, day=trunc("created_at"))
         .annotate(first=Count("*"), passed=Count(Value(1), filter=Q(compliance_passed=True)))
         .order_by()
         .values_list("day", *group, "profile_id", "first", "passed")
@@ -328,7 +367,7 @@ def compute_days(
         figures[key(row)].compliance[str(row[-3])] = [row[-2], row[-1], 0]
     for row in (
         blocked_channels(start, end, filters)
-        .values("profile_id", **via_version, day=TruncDate("created_at"))
+        .values("profile_id", **via_version, day=trunc("created_at"))
         .annotate(n=Count("*"))
         .order_by()
         .values_list("day", *group, "profile_id", "n")
@@ -337,15 +376,15 @@ def compute_days(
     return dict(figures)
 
 
-def _decisions_per_day(scored: QuerySet[ImageVersion], grouping: dict[str, F]) -> list[tuple[Any, ...]]:
+def _decisions_per_day(
+    scored: QuerySet[ImageVersion], grouping: dict[str, F], trunc: type[TruncDate] | type[TruncHour]
+) -> list[tuple[Any, ...]]:
     """(day of scored_at, *group, action, decisions) of the range's versions that went to review.
 
     Joined to the flagged versions' index-only range, which brings their day along: taking
     scored_at through the decision's foreign key looked every version up again, twice as slow.
     """
-    flagged = (
-        scored.filter(WENT_TO_REVIEW).order_by().values(**grouping, vid=F("pk"), day=TruncDate("scored_at"))
-    )
+    flagged = scored.filter(WENT_TO_REVIEW).order_by().values(**grouping, vid=F("pk"), day=trunc("scored_at"))
     inner_sql, params = flagged.query.sql_with_params()
     columns = "".join(f", v.{connection.ops.quote_name(name)}" for name in grouping)
     sql = (
@@ -523,12 +562,7 @@ def compose(start: datetime, end: datetime, days: Iterable[tuple[date, DayFigure
 
 def _hours(start: datetime, end: datetime, counts: dict[datetime, int]) -> list[HourlyThroughput]:
     """Every clock hour (current time zone) the range touches, zero-filled."""
-    hours = []
-    hour = timezone.localtime(start).replace(minute=0, second=0, microsecond=0)
-    while hour < end:
-        hours.append(HourlyThroughput(hour, counts.get(hour, 0)))
-        hour += timedelta(hours=1)
-    return hours
+    return [HourlyThroughput(hour, counts.get(hour, 0)) for hour in _hour_starts(start, end)]
 
 
 def _score_buckets(counts: dict[int | None, list[int]]) -> list[ScoreBucket]:
@@ -587,16 +621,22 @@ def _months(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     return months
 
 
-def _tier_starts(start: datetime, end: datetime) -> list[tuple[datetime, datetime, uuid.UUID]]:
+def _tier_starts(
+    start: datetime, end: datetime, finished_per_day: dict[date, int] | None = None
+) -> list[tuple[datetime, datetime, uuid.UUID]]:
     """(month start, finished_at, id) of the first version of each tier but the first that
     some month reaches before `end`: the version finished N-th in its month, N a threshold,
     in (finished, id) order, over all versions. Oldest first.
 
-    Each month is walked once along the finished-time index: to the first threshold with
-    OFFSET, then from that version on to the next.
+    `finished_per_day` (versions finished each day, unfiltered, as insights.daycache stores
+    them) tells on which day a threshold falls, so only that day is walked along the
+    finished-time index, with an OFFSET under a day's work. From the first day it lacks, the
+    rest of the month is walked: to the threshold with OFFSET, then on from that version.
     """
     found = []
-    thresholds = [low for low, _ in settings.LIGHTBOX_VOLUME_TIERS]
+    known = finished_per_day or {}
+    tz = timezone.get_current_timezone()
+    thresholds = [low for low, _ in settings.LIGHTBOX_VOLUME_TIERS][1:]
     for month_start, month_end in _months(start, end):
         walk = (
             ImageVersion.objects.filter(compute_seconds__isnull=False)
@@ -605,25 +645,53 @@ def _tier_starts(start: datetime, end: datetime) -> list[tuple[datetime, datetim
             .order_by("finished_at", "pk")
             .values_list("finished_at", "pk")
         )
-        for previous, low in itertools.pairwise(thresholds):
-            first = walk[low - previous : low - previous + 1].first()
+        before = 0  # versions of the month before `day`
+        day = month_start.date()
+        anchor: tuple[date, Any, int] | None = None  # (day, walk from a version, its rank in the month)
+        for low in thresholds:
+            while day in known and before + known[day] <= low:
+                before += known[day]
+                day += timedelta(days=1)
+            midnight = datetime.combine(day, time.min, tzinfo=tz)
+            if midnight >= min(month_end, end):
+                break  # the month ended (or the range did) before this tier
+            if anchor is None or anchor[0] != day:
+                anchor = (day, walk.filter(finished_at__gte=midnight), before)
+            _, rest, rank = anchor
+            first = rest[low - rank : low - rank + 1].first()
             if first is None:
                 break  # the month ended (or the range did) before this tier
             found.append((month_start, *first))
-            # The rest of the walk starts at this version (keyset: the >= is the index
-            # range, the OR settles ties on the time).
+            # A next tier on the same day walks on from this version (keyset: the >= is the
+            # index range, the OR settles ties on the time).
             at, pk = first
-            walk = walk.filter(finished_at__gte=at).filter(Q(finished_at__gt=at) | Q(pk__gte=pk))
+            anchor = (
+                day,
+                walk.filter(finished_at__gte=at).filter(Q(finished_at__gt=at) | Q(pk__gte=pk)),
+                low,
+            )
     return found
 
 
 def volume_tiers(
-    start: datetime, end: datetime, filters: Filters | None, days: list[DailyCost]
+    start: datetime,
+    end: datetime,
+    filters: Filters | None,
+    days: list[DailyCost],
+    finished_per_day: dict[date, int] | None = None,
 ) -> list[VolumeTier]:
-    """cost_breakdown's tiers from the range's per-day costs (`days`, as cost_per_day gives them,
-    possibly from insights.daycache): only the days where a tier starts are read again."""
+    """compute cost split by LIGHTBOX_VOLUME_TIERS, from the range's per-day costs (`days`, as
+    RangeFigures.cost_days gives them): only the days where a tier starts are read again.
+
+    Tiers are all listed, empty ones too. A version's tier depends on how many versions, of
+    any brand or batch, finished before it in its calendar month (current time zone; ties by
+    id): with "0:1.0,10000:0.8" the first 10,000 of a month are priced at list, the rest at
+    80%. So the count starts at the month's beginning even when the range starts later, and
+    filters narrow which versions are reported, never how they are ranked. The first version
+    of each tier is found per month (_tier_starts; `finished_per_day` spares most of the walk).
+    A tier changes only there, so a day without such a version is in one tier."""
     computed = _computed(start, end, filters)
-    tier_starts = _tier_starts(start, end)
+    tier_starts = _tier_starts(start, end, finished_per_day)
     in_tier: dict[int, tuple[int, float]] = {}
 
     def add(tier: int, versions: int, cost: float) -> None:

@@ -1,15 +1,17 @@
-"""Invalidation of the dashboard's day cache (insights.daycache), in the transaction of the change.
+"""Invalidation of the dashboard's stored days and hours (insights.daycache), in the transaction
+of the change.
 
-Each receiver deletes the cached days, for every set of filters, whose figures the change can
-move. What bypasses these signals (QuerySet.update, raw SQL) is bounded by daycache.MAX_AGE.
+Each receiver deletes the stored days and hours, for every set of filters, whose figures the
+change can move. What bypasses these signals (QuerySet.update, raw SQL) is bounded by daycache.MAX_AGE.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -25,10 +27,18 @@ VERSION_TIMES = ("queued_at", "scored_at", "reviewed_at", "published_at", "faile
 
 
 def forget_days(moments: Iterable[datetime | None]) -> None:
-    """Delete the cached days (current time zone) of these moments, for every set of filters."""
-    days = {timezone.localdate(moment) for moment in moments if isinstance(moment, datetime)}
-    if days:
-        DashboardDay.objects.filter(day__in=days).delete()
+    """Delete the stored days (current time zone) of these moments, and the stored hours they
+    fall in, for every set of filters. Other hours of those days stay: a version processed now
+    drops nothing of today's past hours."""
+    wanted = Q()
+    for moment in moments:
+        if isinstance(moment, datetime):
+            day = timezone.localdate(moment)
+            midnight = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+            hour = int((moment - midnight).total_seconds() // 3600)
+            wanted |= Q(day=day) & (Q(hour__isnull=True) | Q(hour=hour))
+    if wanted:
+        DashboardDay.objects.filter(wanted).delete()
 
 
 def forget_everything() -> None:

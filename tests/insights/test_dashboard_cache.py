@@ -28,13 +28,13 @@ WHOLE = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC))
 PARTIAL = (at(hours=-12), at(hours=30))
 
 
-def figures_of(start, end, filters, figures):
+def figures_of(start, end, filters, figures, finished_per_day=None):
     return {
         "ttp": figures.ttp,
         "ttp_daily": figures.ttp_daily,
         "hourly": figures.hourly,
         "cost_days": figures.cost_days,
-        "tiers": kpis.volume_tiers(start, end, filters, figures.cost_days),
+        "tiers": kpis.volume_tiers(start, end, filters, figures.cost_days, finished_per_day),
         "scored": figures.scored,
         "reasons": figures.reasons,
         "compliance": figures.compliance,
@@ -48,7 +48,9 @@ def live(start, end, filters):
 
 def cached(start, end, filters):
     with kpis.analytics():
-        return figures_of(start, end, filters, daycache.range_figures(start, end, filters))
+        figures = daycache.range_figures(start, end, filters)
+        # The tiers' walk goes by the stored days' counts, as on the page.
+        return figures_of(start, end, filters, figures, daycache.finished_per_day(start, end))
 
 
 def queries(call):
@@ -94,16 +96,45 @@ def test_the_page_is_the_same_from_the_cache(history, prices, profiles):
         assert DashboardDay.objects.count() == rows
 
 
-def test_partial_days_and_today_are_never_cached(history, prices):
+def test_partial_days_are_stored_by_their_hours_and_the_hour_not_over_never(history, prices):
     assert cached(*PARTIAL, kpis.NO_FILTERS) == live(*PARTIAL, kpis.NO_FILTERS)
-    # Only 2026-03-02 lies whole inside: 21:00 on 03-01 … 15:00 on 03-03.
-    assert list(DashboardDay.objects.values_list("day", flat=True)) == [at().date()]
+    # Only 2026-03-02 lies whole inside: 21:00 on 03-01 … 15:00 on 03-03; of the partial
+    # days, their hours in the range.
+    stored = DashboardDay.objects.order_by("day", "hour").values_list("day", "hour")
+    assert [hour for day, hour in stored if hour is None] == [None]
+    assert [(str(day), hour) for day, hour in stored if hour is not None] == [
+        *(("2026-03-01", h) for h in (21, 22, 23)),
+        *(("2026-03-03", h) for h in range(15)),
+    ]
+    assert cached(*PARTIAL, kpis.NO_FILTERS) == live(*PARTIAL, kpis.NO_FILTERS)
 
     now = timezone.now()
     cached(now - timedelta(days=2), now, kpis.NO_FILTERS)
     today = timezone.localdate(now)
-    assert not DashboardDay.objects.filter(day=today).exists()
-    assert DashboardDay.objects.filter(day=today - timedelta(days=1)).exists()
+    todays = set(DashboardDay.objects.filter(day=today).values_list("hour", flat=True))
+    assert todays == set(range(timezone.localtime(now).hour)), "today's hours that are over, no more"
+    assert DashboardDay.objects.filter(day=today - timedelta(days=1), hour=None).exists()
+
+
+def test_a_version_processed_now_keeps_todays_past_hours_but_an_older_change_drops_its_hour(
+    history, prices, make_version
+):
+    now = timezone.now()
+    cached(now - timedelta(days=1), now, kpis.NO_FILTERS)
+    before = DashboardDay.objects.count()
+    product = test_kpis.Product.objects.create(sku="KPI-NOW", title="Now")
+    make_version(product, status=test_kpis.VersionStatus.QUEUED, queued_at=now)
+    assert DashboardDay.objects.count() == before
+    two_hours_ago = now - timedelta(hours=2)
+    if timezone.localdate(two_hours_ago) == timezone.localdate(now):
+        make_version(product, status=test_kpis.VersionStatus.QUEUED, queued_at=two_hours_ago)
+        assert DashboardDay.objects.count() == before - 1
+        assert not DashboardDay.objects.filter(
+            day=timezone.localdate(now), hour=timezone.localtime(two_hours_ago).hour
+        ).exists()
+    assert cached(now - timedelta(days=1), now, kpis.NO_FILTERS) == live(
+        now - timedelta(days=1), now, kpis.NO_FILTERS
+    )
 
 
 def test_a_stale_day_is_computed_again(history, prices):

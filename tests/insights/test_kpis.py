@@ -466,6 +466,28 @@ def test_a_filter_narrows_the_versions_reported_but_not_their_place_in_the_month
     ]
 
 
+def test_counts_per_day_lead_the_walk_to_the_same_tiers(history, tiers, make_version):
+    april = Product.objects.create(sku="KPI-APR2", title="April")
+    make_version(
+        april,
+        status=VersionStatus.FLAGGED,
+        scored_at=datetime(2026, 4, 1, tzinfo=UTC),
+        compute_seconds=1.0,
+        compute_device="gpu",
+    )
+    march_and_april = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
+    days = cost_per_day(*march_and_april)
+    walked = volume_tiers(*march_and_april, None, days)
+    # Finished in March: a, b, c, e, f, g, h on 03-02 and i on 03-03; nothing on the others.
+    counts = {date(2026, 3, 1): 0, date(2026, 3, 2): 7, date(2026, 3, 3): 1, date(2026, 4, 1): 1}
+    assert volume_tiers(*march_and_april, None, days, counts) == walked
+    # Some days known, the rest walked from the first unknown one.
+    assert volume_tiers(*march_and_april, None, days, {date(2026, 3, 1): 0}) == walked
+    assert volume_tiers(*DAY, Filters(brand="Loom"), cost_per_day(*DAY, Filters(brand="Loom")), counts) == (
+        cost_per_volume_tier(*DAY, Filters(brand="Loom"))
+    )
+
+
 def test_volume_tiers_of_an_empty_range_list_every_tier_with_nothing_in_it(history, tiers):
     assert cost_per_volume_tier(*EMPTY) == [
         VolumeTier("1–3", 1.0, 0, 0.0, 0.0, None),
