@@ -178,6 +178,7 @@ def _dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> di
             for code, n in reasons
         ],
         "status_counts": status_counts(filters),
+        "effort": figures.effort,
     }
 
 

@@ -34,6 +34,7 @@ from django.utils import timezone
 from catalog.models import ImageVersion, MarketplaceProfile
 from insights import kpis
 from insights.models import DashboardDay
+from review.effort import effort_per_period
 
 # A stored day is trusted this long; then it is computed again (see the module docstring).
 MAX_AGE = timedelta(hours=24)
@@ -174,7 +175,7 @@ def _stored(
     wanted_hours = {_day_and_hour(hour): hour for hour in hours}
     found: dict[date, kpis.DayFigures] = {}
     found_hours: dict[datetime, kpis.DayFigures] = {}
-    marked: set[date] = set()
+    marked: dict[date, kpis.DayFigures] = {}
     rows = (
         DashboardDay.objects.filter(filters_key__in=keys, computed_at__gt=now - MAX_AGE)
         .filter(
@@ -190,9 +191,10 @@ def _stored(
         elif row_key == key:
             found[day] = kpis.DayFigures.from_json(payload)
         else:
-            marked.add(day)
-    # A marked day without the value's row: the value had nothing that day.
-    return {day: kpis.DayFigures() for day in marked} | found, found_hours
+            marked[day] = kpis.DayFigures(effort=kpis.DayFigures.from_json(payload).effort)
+    # A marked day without the value's row: the value had nothing that day (but the effort,
+    # over all products, the marker holds).
+    return marked | found, found_hours
 
 
 def _store(rows: list[DashboardDay]) -> None:
@@ -229,7 +231,7 @@ class RollUp:
 
 
 def roll_up(now: datetime | None = None, *, days: int = ROLL_UP_DAYS) -> RollUp:
-    """Store every past whole day (up to `days` back, from the first version queued) that is
+    """Store every past whole day (up to `days` back, from the month of the first version) that is
     missing or older than half of MAX_AGE: with no filter, for each single brand, category and
     batch (one grouped pass per kind, plus its marker), and for each marketplace profile."""
     now = now or timezone.now()
@@ -237,7 +239,9 @@ def roll_up(now: datetime | None = None, *, days: int = ROLL_UP_DAYS) -> RollUp:
     first = ImageVersion.objects.aggregate(first=Min("queued_at"))["first"]
     if first is None:
         return RollUp(0, 0)
-    oldest = max(timezone.localdate(first), today - timedelta(days=days))
+    # From the first of the month the first version came in: kpis.volume_tiers counts a
+    # month's versions from its first day.
+    oldest = max(timezone.localdate(first).replace(day=1), today - timedelta(days=days))
     past = [oldest + timedelta(days=n) for n in range((today - oldest).days)]
     refresh_before = now - MAX_AGE / 2
     written = 0
@@ -273,7 +277,11 @@ def roll_up(now: datetime | None = None, *, days: int = ROLL_UP_DAYS) -> RollUp:
                     for (day, value), figures in computed.items()
                     if value is not None  # a photo outside any batch is in no batch's figures
                 )
-                store((marker_key(kind), day, kpis.DayFigures()) for day in kpis._days(lo, hi))
+                efforts = effort_per_period(lo, hi)
+                store(
+                    (marker_key(kind), day, kpis.DayFigures(effort=efforts.get(day, {})))
+                    for day in kpis._days(lo, hi)
+                )
         for slug in MarketplaceProfile.objects.order_by("slug").values_list("slug", flat=True):
             profile = kpis.Filters(profile=slug)
             for lo, hi in due(filters_key(profile)):

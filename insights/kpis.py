@@ -2,7 +2,7 @@
 
 `compute_days` computes, for every day (current time zone) a half-open range `start <= t < end`
 touches, that day's figures over the part of it in the range: the durations from upload to
-publication as a mergeable sketch (insights.sketch) and publications per hour (by
+publication as a mergeable sketch (lightbox.sketch) and publications per hour (by
 `published_at`), compute cost (by when the work finished, scored or failed), score buckets,
 who went to review, their decisions and flag reasons (by `scored_at`), first-pass compliance
 (`Rendition.created_at`) and blocked channels (`BlockedChannel.created_at`). It can group the
@@ -64,8 +64,9 @@ from catalog.models import (
     VersionStatus,
 )
 from catalog.reasons import count_reason_codes
-from insights import sketch
-from insights.sketch import Sketch, bucket_sql
+from lightbox import sketch
+from lightbox.sketch import Sketch, bucket_sql
+from review.effort import PeriodEffort, ReviewEffort, compose_effort, effort_per_period, merge_effort
 from review.models import ReviewAction, ReviewDecision
 
 # A version "went to a person" when it reached FLAGGED: it is there now, or a reviewer
@@ -165,7 +166,7 @@ class EpochSeconds(Func):
 
 
 class SketchBucket(Func):
-    """The insights.sketch bucket of a duration in seconds."""
+    """The lightbox.sketch bucket of a duration in seconds."""
 
     template = bucket_sql("%(expressions)s")
     output_field = IntegerField()
@@ -240,10 +241,13 @@ class DayFigures:
     decisions: dict[str, int] = field(default_factory=dict)  # action → decisions
     reasons: dict[str, int] = field(default_factory=dict)  # code → versions
     compliance: dict[str, list[int]] = field(default_factory=dict)  # profile id → [first, passed, blocked]
+    # Decisions made that day, all products whatever the filters (review.effort).
+    effort: PeriodEffort = field(default_factory=dict)
 
     @classmethod
     def merged(cls, parts: Iterable[DayFigures]) -> DayFigures:
         """One period's figures from those of its parts (a day from its hours)."""
+        parts = list(parts)
         total = cls()
         buckets: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
         decisions: Counter[str] = Counter()
@@ -266,6 +270,7 @@ class DayFigures:
         total.publication = Sketch.merged(sketches)
         total.buckets = [[bucket, n, flagged] for bucket, (n, flagged) in buckets.items()]
         total.decisions, total.reasons, total.compliance = dict(decisions), dict(reasons), dict(compliance)
+        total.effort = merge_effort(part.effort for part in parts)
         return total
 
     def as_json(self) -> dict[str, Any]:
@@ -373,6 +378,14 @@ def compute_days(
         .values_list("day", *group, "profile_id", "n")
     ):
         figures[key(row)].compliance.setdefault(str(row[-2]), [0, 0, 0])[2] = row[-1]
+    # Review effort counts every product: the same for any filters, and for every group.
+    for period, effort in effort_per_period(start, end, per).items():
+        if by:
+            for (at, _), day in figures.items():
+                if at == period:
+                    day.effort = effort
+        else:
+            figures[(period, None)].effort = effort
     return dict(figures)
 
 
@@ -496,6 +509,7 @@ class RangeFigures:
     scored: ScoredBreakdown  # versions scored in the range: who went to a person, the scores
     reasons: list[tuple[str, int]]  # flag reasons of those who did, most frequent first
     compliance: list[ProfileCompliance]  # per profile slug
+    effort: ReviewEffort  # decisions made in the range, all products
 
 
 def compose(start: datetime, end: datetime, days: Iterable[tuple[date, DayFigures]]) -> RangeFigures:
@@ -557,6 +571,7 @@ def compose(start: datetime, end: datetime, days: Iterable[tuple[date, DayFigure
             ),
             key=lambda row: row.profile,
         ),
+        effort=compose_effort(figures.effort for _, figures in days),
     )
 
 

@@ -77,8 +77,9 @@ def on_version_deleted(sender: Any, instance: ImageVersion, **kwargs: Any) -> No
 @receiver(post_save, sender=ReviewDecision, dispatch_uid="insights.daycache.decision_saved")
 @receiver(post_delete, sender=ReviewDecision, dispatch_uid="insights.daycache.decision_deleted")
 def on_decision_changed(sender: Any, instance: ReviewDecision, **kwargs: Any) -> None:
-    # Decisions count on the day their version was scored.
-    forget_days(ImageVersion.objects.filter(pk=instance.version_id).values_list("scored_at", flat=True))
+    # Decisions count on the day their version was scored, and their effort when they were made.
+    scored = ImageVersion.objects.filter(pk=instance.version_id).values_list("scored_at", flat=True)
+    forget_days([*scored, instance.decided_at])
 
 
 @receiver(post_save, sender=Rendition, dispatch_uid="insights.daycache.rendition_saved")

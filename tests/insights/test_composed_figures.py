@@ -12,9 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import ImageVersion, Product, VersionStatus
-from insights import daycache, kpis, sketch
+from insights import daycache, kpis
 from insights.models import DashboardDay
-from insights.sketch import RELATIVE_ERROR
+from lightbox import sketch
+from lightbox.sketch import RELATIVE_ERROR
+from review.models import ReviewDecision
 from tests.insights import test_kpis
 
 history = test_kpis.history
@@ -113,8 +115,8 @@ def test_sketched_days_give_percentiles_within_the_stated_error(busy_days, price
 def test_the_roll_up_stores_every_single_filter_so_a_page_computes_only_today(history, prices, profiles):
     first, second = profiles
     done = daycache.roll_up()
-    # From the first version queued (2026-03-02, 07:00) to yesterday.
-    assert done.days == (timezone.localdate() - date(2026, 3, 2)).days
+    # From the first of the month of the first version queued (2026-03-02, 07:00) to yesterday.
+    assert done.days == (timezone.localdate() - date(2026, 3, 1)).days
     rolled_up = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC))
     assert daycache.roll_up().rows == 0, "a second run finds every day fresh"
 
@@ -148,3 +150,48 @@ def test_a_change_drops_the_rolled_up_days_with_their_markers(history, prices):
     assert figures == kpis.over_range(*WHOLE, kpis.Filters(brand="Kiln"))
     # Kiln's flagged: e, g and i (scored 2026-03-03); e is gone.
     assert (before.scored.intervention.flagged, figures.scored.intervention.flagged) == (3, 2)
+
+
+def test_review_effort_from_stored_days_equals_the_direct_computation(history, reviewer, make_version):
+    product = Product.objects.create(sku="KPI-EFFORT", title="Effort")
+    for n, (hours, seconds) in enumerate([(-10, 12.0), (2, 30.0), (5, 7.5), (26, 90.0), (27, None)]):
+        version = make_version(product, status=VersionStatus.REJECTED, queued_at=test_kpis.at(hours=hours))
+        ReviewDecision.objects.create(
+            version=version,
+            reviewer=reviewer,
+            action="reject" if n % 2 else "approve",
+            reason="blurry",
+            decided_at=test_kpis.at(hours=hours),
+            seconds_open=seconds,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT action, COUNT(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds_open), "
+            "percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds_open), COALESCE(SUM(seconds_open), 0) "
+            "FROM catalog_reviewdecision WHERE decided_at >= %s AND decided_at < %s GROUP BY 1",
+            list(WHOLE),
+        )
+        direct = {action: rest for action, *rest in cursor.fetchall()}
+
+    effort = stored(*WHOLE).effort
+
+    got = {a.action: [a.decisions, a.median_seconds, a.p90_seconds, a.total_seconds] for a in effort.actions}
+    for action, (n, median, p90, total) in direct.items():
+        assert got[action] == [n, pytest.approx(median), pytest.approx(p90), pytest.approx(total)]
+    assert {a for a, (n, *_) in got.items() if n} == set(direct)
+
+
+def test_a_decision_made_on_a_stored_day_drops_that_day(history, reviewer, make_version):
+    before = stored(*WHOLE).effort
+    product = Product.objects.create(sku="KPI-LATE", title="Late")
+    version = make_version(product, status=VersionStatus.REJECTED, queued_at=test_kpis.at(hours=-30))
+    ReviewDecision.objects.create(
+        version=version, reviewer=reviewer, action="reject", reason="blurry", decided_at=test_kpis.at(hours=3)
+    )
+
+    with kpis.analytics():
+        after = daycache.range_figures(*WHOLE, kpis.NO_FILTERS).effort
+
+    rejected = {a.action: a.decisions for a in after.actions}["reject"]
+    assert rejected == {a.action: a.decisions for a in before.actions}["reject"] + 1
+    assert after == kpis.over_range(*WHOLE).effort

@@ -1,4 +1,5 @@
-"""A mergeable summary of durations, so that a range's percentiles come from its days.
+"""A mergeable summary of durations, so that a range's percentiles come from its days
+(insights.kpis, review.effort).
 
 Percentiles do not add up over days; counts per bucket do. Each day keeps its durations as
 counts in logarithmic buckets, bucket i holding [GAMMA**i, GAMMA**(i + 1)) seconds; a range

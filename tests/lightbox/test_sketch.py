@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from insights import sketch
-from insights.sketch import RELATIVE_ERROR, Sketch, bucket_of, bucket_value
+from lightbox import sketch
+from lightbox.sketch import RELATIVE_ERROR, Sketch, bucket_of, bucket_value
 
 
 def percentile_cont(values: list[float], fraction: float) -> float:
