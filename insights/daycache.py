@@ -112,11 +112,13 @@ def range_figures(start: datetime, end: datetime, filters: kpis.Filters) -> kpis
                     DashboardDay(day=day, filters_key=key, payload=figures.as_json(), computed_at=now)
                 )
     for lo, hi in _runs([hour for hour in hours if hour not in by_hour]):
-        for (hour, _), figures in kpis.compute_days(lo, hi, filters, per="hour").items():
-            by_hour[hour] = figures
-            day, index = _day_and_hour(hour)
+        for (start_of_hour, _), figures in kpis.compute_days(lo, hi, filters, per="hour").items():
+            by_hour[start_of_hour] = figures
+            on_day, index = _day_and_hour(start_of_hour)
             fresh.append(
-                DashboardDay(day=day, hour=index, filters_key=key, payload=figures.as_json(), computed_at=now)
+                DashboardDay(
+                    day=on_day, hour=index, filters_key=key, payload=figures.as_json(), computed_at=now
+                )
             )
     _store(fresh)
     parts: dict[date, list[kpis.DayFigures]] = {day: [] for day in days if day not in whole}
