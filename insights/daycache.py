@@ -113,6 +113,7 @@ def range_figures(start: datetime, end: datetime, filters: kpis.Filters) -> kpis
                 )
     for lo, hi in _runs([hour for hour in hours if hour not in by_hour]):
         for (start_of_hour, _), figures in kpis.compute_days(lo, hi, filters, per="hour").items():
+            assert isinstance(start_of_hour, datetime)  # per hour, the keys are the hours' starts
             by_hour[start_of_hour] = figures
             on_day, index = _day_and_hour(start_of_hour)
             fresh.append(
