@@ -26,6 +26,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from django.db.models import Min, Q
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
@@ -113,7 +114,7 @@ def range_figures(start: datetime, end: datetime, filters: kpis.Filters) -> kpis
                 )
     for lo, hi in _runs([hour for hour in hours if hour not in by_hour]):
         for (start_of_hour, _), figures in kpis.compute_days(lo, hi, filters, per="hour").items():
-            assert isinstance(start_of_hour, datetime)  # per hour, the keys are the hours' starts
+            start_of_hour = cast(datetime, start_of_hour)  # per hour, the keys are the hours' starts
             by_hour[start_of_hour] = figures
             on_day, index = _day_and_hour(start_of_hour)
             fresh.append(
