@@ -724,12 +724,27 @@ def volume_tiers(
         if not splits:
             add(tier, day.versions, day.cost)
             continue
+        lo, hi = max(day_start, start), min(day_end, end)
+        if len(splits) == 1:
+            # One tier starts that day: read only the shorter side of it, and take the other
+            # as the rest of the day's total (a filtered read of a whole day is the slow part).
+            at, pk = splits[0]
+            before = (Q(finished_at__lt=at) | Q(finished_at=at, pk__lt=pk)) & Q(finished_at__gte=lo)
+            after = (Q(finished_at__gt=at) | Q(finished_at=at, pk__gte=pk)) & Q(finished_at__lt=hi)
+            read_before = at - lo <= hi - at
+            side = computed.filter(before if read_before else after).aggregate(
+                versions=Count("*"), cost=_cost_expression()
+            )
+            rest = (day.versions - side["versions"], day.cost - side["cost"])
+            add(tier, *((side["versions"], side["cost"]) if read_before else rest))
+            add(tier + 1, *(rest if read_before else (side["versions"], side["cost"])))
+            continue
         at_tier: Expression = Value(tier)
         for at, pk in splits:
             reached = Q(finished_at__gt=at) | Q(finished_at=at, pk__gte=pk)
             at_tier = at_tier + Case(When(reached, then=Value(1)), default=Value(0))
         for n, versions, cost in (
-            computed.filter(finished_at__gte=max(day_start, start), finished_at__lt=min(day_end, end))  # type: ignore[misc]
+            computed.filter(finished_at__gte=lo, finished_at__lt=hi)  # type: ignore[misc]
             .annotate(tier=at_tier)
             .values("tier")
             .annotate(versions=Count("*"), cost=_cost_expression())

@@ -466,6 +466,21 @@ def test_a_filter_narrows_the_versions_reported_but_not_their_place_in_the_month
     ]
 
 
+def test_a_day_with_one_tier_start_is_split_from_either_side(history, settings, prices):
+    # The 5th of March is f or g (12:00): Loom's c before it, f after (or at) it.
+    settings.LIGHTBOX_VOLUME_TIERS = ((0, 1.0), (4, 0.5))
+    assert cost_per_volume_tier(*DAY, Filters(brand="Loom")) == [
+        tier("1–4", 1.0, 1, 0.3, 0.3),
+        tier("5+", 0.5, 1, 0.01, 0.005),
+    ]
+    # The 8th is i, at 09:00 on 03-03, late in a day the range ends at 10:00.
+    settings.LIGHTBOX_VOLUME_TIERS = ((0, 1.0), (7, 0.5))
+    assert cost_per_volume_tier(T0, at(hours=25)) == [
+        tier("1–7", 1.0, 7, 0.675, 0.675),
+        tier("8+", 0.5, 1, 0.1, 0.05),
+    ]
+
+
 def test_counts_per_day_lead_the_walk_to_the_same_tiers(history, tiers, make_version):
     april = Product.objects.create(sku="KPI-APR2", title="April")
     make_version(
