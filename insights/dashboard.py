@@ -128,10 +128,10 @@ def dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> dic
 
 def _dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> dict[str, Any]:
     # Every range figure is composed from days, past days as stored; the rest stays live.
-    figures = daycache.range_figures(start, end, filters)
+    per_hour = hours_touched(start, end) <= HOURLY_BARS_UP_TO
+    figures = daycache.range_figures(start, end, filters, hourly=per_hour)
     ttp, ttp_daily, daily = figures.ttp, figures.ttp_daily, figures.cost_days
     scored, reasons = figures.scored, figures.reasons
-    per_hour = hours_touched(start, end) <= HOURLY_BARS_UP_TO
     top_reason = max((n for _, n in reasons), default=0) or 1
     return {
         "ttp": ttp,

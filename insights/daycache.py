@@ -77,7 +77,9 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def range_figures(start: datetime, end: datetime, filters: kpis.Filters) -> kpis.RangeFigures:
+def range_figures(
+    start: datetime, end: datetime, filters: kpis.Filters, hourly: bool = True
+) -> kpis.RangeFigures:
     """The range's figures: stored days and hours read, the others computed (and the past ones
     stored). A whole day of the range that is over is a day row; the rest of the range (the
     partial first day of "30 days", today) is its hours that are over, stored as hour rows,
@@ -130,7 +132,7 @@ def range_figures(start: datetime, end: datetime, filters: kpis.Filters) -> kpis
         for (day, _), figures in kpis.compute_days(lo, hi, filters).items():
             parts[day].append(figures)
     by_day.update({day: kpis.DayFigures.merged(figures) for day, figures in parts.items()})
-    return kpis.compose(start, end, [(day, by_day[day]) for day in days])
+    return kpis.compose(start, end, [(day, by_day[day]) for day in days], hourly)
 
 
 def finished_per_day(start: datetime, end: datetime) -> dict[date, int]:
@@ -182,13 +184,14 @@ def _stored(
     marked: dict[date, kpis.DayFigures] = {}
     rows = (
         DashboardDay.objects.filter(filters_key__in=keys, computed_at__gt=now - MAX_AGE)
-        .filter(
-            Q(day__in=days, hour__isnull=True) | Q(day__in={d for d, _ in wanted_hours}, hour__isnull=False)
-        )
+        # Spans of days rather than lists: a year of dates as parameters cost more than the read.
+        .filter(_within(days, hour__isnull=True) | _within({d for d, _ in wanted_hours}, hour__isnull=False))
         .filter(CURRENT_FORM)
         .values_list("day", "hour", "filters_key", "payload")
     )
     for day, hour, row_key, payload in rows:
+        if hour is None and day not in days:
+            continue
         if hour is not None:
             if row_key == key and (day, hour) in wanted_hours:
                 found_hours[wanted_hours[(day, hour)]] = kpis.DayFigures.from_json(payload)
@@ -199,6 +202,13 @@ def _stored(
     # A marked day without the value's row: the value had nothing that day (but the effort,
     # over all products, the marker holds).
     return marked | found, found_hours
+
+
+def _within(days: set[date], **lookups: object) -> Q:
+    """Rows of the span from the first to the last of these days (none when there are none)."""
+    if not days:
+        return Q(pk__in=[])
+    return Q(day__gte=min(days), day__lte=max(days), **lookups)
 
 
 def _store(rows: list[DashboardDay]) -> None:

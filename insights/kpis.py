@@ -503,7 +503,7 @@ class RangeFigures:
 
     ttp: TimeToPublication  # upload-to-live of versions published in the range, percentile_cont
     ttp_daily: list[DailyTimeToPublication]  # its median per day, every day the range touches
-    hourly: list[HourlyThroughput]  # publications per hour, every hour the range touches
+    hourly: list[HourlyThroughput]  # publications per hour, every hour the range touches (if asked)
     cost_days: list[DailyCost]  # days without finished work left out
     cost: ComputeCost
     scored: ScoredBreakdown  # versions scored in the range: who went to a person, the scores
@@ -512,14 +512,18 @@ class RangeFigures:
     effort: ReviewEffort  # decisions made in the range, all products
 
 
-def compose(start: datetime, end: datetime, days: Iterable[tuple[date, DayFigures]]) -> RangeFigures:
-    """The range's figures from its days' (every day the range touches, oldest first)."""
+def compose(
+    start: datetime, end: datetime, days: Iterable[tuple[date, DayFigures]], hourly: bool = True
+) -> RangeFigures:
+    """The range's figures from its days' (every day the range touches, oldest first).
+    `hourly=False` leaves the publications per hour out (a page drawing them per day)."""
+    with_hours = hourly
     days = list(days)
     buckets: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
     decisions: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     compliance: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    hourly: dict[datetime, int] = {}
+    per_hour: dict[datetime, int] = {}
     tz = timezone.get_current_timezone()
     for _, figures in days:
         for bucket, n, flagged in figures.buckets:
@@ -530,9 +534,9 @@ def compose(start: datetime, end: datetime, days: Iterable[tuple[date, DayFigure
         for profile_id, counts in figures.compliance.items():
             for i, n in enumerate(counts[:3]):
                 compliance[int(profile_id)][i] += n
-        for moment, n in figures.hourly.items():
+        for moment, n in figures.hourly.items() if with_hours else ():
             at = datetime.fromtimestamp(int(moment), tz)
-            hourly[at] = hourly.get(at, 0) + n
+            per_hour[at] = per_hour.get(at, 0) + n
     publication = Sketch.merged(figures.publication for _, figures in days)
     total, flagged_total = sum(n for n, _ in buckets.values()), sum(f for _, f in buckets.values())
     intervention = ManualIntervention(
@@ -559,7 +563,7 @@ def compose(start: datetime, end: datetime, days: Iterable[tuple[date, DayFigure
         ttp_daily=[
             DailyTimeToPublication(day, f.publication.count, f.publication.quantile(0.5)) for day, f in days
         ],
-        hourly=_hours(start, end, hourly),
+        hourly=_hours(start, end, per_hour) if with_hours else [],
         cost_days=cost_days,
         cost=ComputeCost.of_days(cost_days),
         scored=ScoredBreakdown(intervention, _score_buckets(buckets)),

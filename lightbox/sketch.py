@@ -102,4 +102,6 @@ class Sketch:
     def from_json(cls, payload: dict[str, Any] | None) -> Sketch:
         if not payload:
             return cls()
-        return cls(Counter({int(k): v for k, v in payload["b"].items()}), payload["x"])
+        buckets: Counter[int] = Counter()
+        dict.update(buckets, zip(map(int, payload["b"]), payload["b"].values(), strict=True))
+        return cls(buckets, payload["x"])
