@@ -33,9 +33,12 @@ def bench_urls(database: str, redis_db: int) -> tuple[str, str]:
     from lightbox import services
 
     var_dir = Path(os.environ.get("LIGHTBOX_VAR_DIR", str(ROOT / "var")))
+    # Overridable so that benches run side by side (each with its own database) do not meet.
     return (
-        services.on_same_server(services.choose_database(var_dir, os.environ).url, database),
-        services.on_same_server(services.choose_queue(var_dir, os.environ, testing=False).url, redis_db),
+        os.environ.get("LIGHTBOX_BENCH_DATABASE_URL")
+        or services.on_same_server(services.choose_database(var_dir, os.environ).url, database),
+        os.environ.get("LIGHTBOX_BENCH_REDIS_URL")
+        or services.on_same_server(services.choose_queue(var_dir, os.environ, testing=False).url, redis_db),
     )
 
 

@@ -11,11 +11,20 @@ re-renders of those that failed their first compliance check. Seeding is skipped
 seed of the same size less than a week old is there (--reseed forces it; an earlier seed
 is deleted first and the indexes rebuilt after), and ends with VACUUM ANALYZE. Then, as
 an admin through Django's test client, GET /dashboard/ (the view and its templates,
-charts drawn) and the htmx backlog poll; and each KPI function alone. Each page twice: the first load,
-with the dashboard's day cache emptied before every load, and repeated loads, with the
-past days cached. Median and 95th percentile over repeated loads.
+charts drawn) for 7 days, 30 days and all time, each with no filter, one brand, one
+category, one upload batch and one marketplace profile, and the htmx backlog poll; and
+what the page runs, each alone.
 
-    .venv/bin/python bench/dashboard.py [--versions 1000000] [--repeat 20] [--reseed | --remove]
+The page composes every range figure from stored days (insights.daycache), which
+`manage.py roll_up_dashboard` stores ahead: its time from nothing is printed. "First
+load": a new database connection, and the last three days dropped before every load (as a
+day of reviewing drops the days its decisions touch), so the page computes them; "repeated":
+the same page again. A third table loads each page with nothing stored at all (the roll-up
+never ran). Median and 95th percentile over the loads. LIGHTBOX_BENCH_DATABASE_URL picks
+another database (see _setup.py).
+
+    .venv/bin/python bench/dashboard.py [--versions 1000000] [--repeat 20] [--cold-repeat 2]
+        [--reseed | --remove | --seed-only]
 """
 
 from __future__ import annotations
@@ -229,7 +238,8 @@ def seed(versions: int, reviewer_id: int) -> None:
             INSERT INTO catalog_imageversion (id, source_id, parent_id, number, status, priority, brand,
                 category, queued_at, started_at, scored_at, reviewed_at, published_at, failed_at,
                 processed_by, reviewed_by_id, attempts, score, reasons, options, model_name,
-                model_sha256, timings_ms, compute_seconds, compute_device, error, mask, master)
+                model_sha256, timings_ms, compute_seconds, compute_device, error, mask, master, hand_mask,
+                mask_source)
             SELECT id, source_id, parent_id, number,
                    CASE kind WHEN 'approved' THEN 'published' ELSE kind END, 1, brand, category,
                    t, started, scored, reviewed,
@@ -253,7 +263,8 @@ def seed(versions: int, reviewer_id: int) -> None:
                         ELSE '[]'::jsonb END,
                    '{}', 'u2netp', '', '{"segment": 300}', seconds,
                    CASE WHEN seconds IS NULL THEN '' WHEN r_dev < 0.3 THEN 'gpu' ELSE 'cpu' END,
-                   CASE WHEN kind = 'failed' THEN 'The model crashed (bench).' ELSE '' END, '', ''
+                   CASE WHEN kind = 'failed' THEN 'The model crashed (bench).' ELSE '' END,
+                   '', '', '', 'model'
             FROM (
                 SELECT p.*, started + seconds * interval '1 second' AS done,
                        CASE WHEN kind IN ('queued', 'processing', 'failed') THEN NULL
@@ -353,10 +364,11 @@ def seed(versions: int, reviewer_id: int) -> None:
 
 
 def timed(
-    repeat: int, call: Callable[[], Any], before: Callable[[], Any] | None = None
+    repeat: int, call: Callable[[], Any], before: Callable[[], Any] | None = None, warm_up: bool = True
 ) -> tuple[float, float]:
     """Median and p95 in ms of `repeat` calls, after one warm-up; `before` runs untimed before each."""
-    call()
+    if warm_up:
+        call()
     times = []
     for _ in range(repeat):
         if before is not None:
@@ -369,29 +381,24 @@ def timed(
 
 
 def kpi_calls(start: datetime, end: datetime, filters: Any) -> dict[str, Callable[[], Any]]:
-    """Every query the page runs, each alone (call them inside kpis.analytics(), as the page does)."""
+    """What the page runs, each alone (call them inside kpis.analytics(), as the page does)."""
     from functools import partial
 
     from insights import dashboard, daycache, kpis
 
-    per_range = [
-        kpis.time_to_publication,
-        kpis.time_to_publication_per_day,  # and throughput per day, over a week
-        kpis.scored_breakdown,  # manual intervention and scores
-        kpis.cost_breakdown,  # per day and per volume tier
-        kpis.first_pass_compliance,
-        kpis.flag_reasons_ranked,
-    ]
-    if dashboard.hours_touched(start, end) <= dashboard.HOURLY_BARS_UP_TO:
-        per_range.append(kpis.throughput_per_hour)
-    calls = {f.__name__: partial(f, start, end, filters) for f in per_range}
-    # What the page runs instead of the additive ones above: past days cached, the edges live.
-    calls["daycache.range_figures (days cached)"] = partial(daycache.range_figures, start, end, filters)
-    calls["status_counts (now)"] = partial(dashboard.status_counts, filters)
-    calls["backlog (now, every poll)"] = dashboard.backlog
-    # Only with failed jobs in Redis, for the failure-rate alert (none in this bench).
-    calls["versions_queued (alerts)"] = partial(dashboard.versions_queued, start, end, filters)
-    return calls
+    def stored_days_then_tiers() -> None:
+        figures = daycache.range_figures(start, end, filters)
+        kpis.volume_tiers(start, end, filters, figures.cost_days, daycache.finished_per_day(start, end))
+
+    return {
+        "daycache.range_figures (days stored)": partial(daycache.range_figures, start, end, filters),
+        "kpis.over_range (every day computed now)": partial(kpis.over_range, start, end, filters),
+        "range_figures + volume_tiers (live walk)": stored_days_then_tiers,
+        "status_counts (now)": partial(dashboard.status_counts, filters),
+        "backlog (now, every poll)": dashboard.backlog,
+        # Only with failed jobs in Redis, for the failure-rate alert (none in this bench).
+        "versions_queued (alerts)": partial(dashboard.versions_queued, start, end, filters),
+    }
 
 
 def in_analytics(call: Callable[[], Any]) -> Callable[[], Any]:
@@ -414,6 +421,8 @@ def main() -> None:
         action="store_true",
         help="delete this bench's seed (the other benches share the database)",
     )
+    parser.add_argument("--cold-repeat", type=int, default=2, help="loads with nothing stored")
+    parser.add_argument("--seed-only", action="store_true", help="seed (if needed) and stop")
     parser.add_argument("--aim-ms", type=float, default=300.0, help="the p95 the page should stay under")
     args = parser.parse_args()
     bench_environment()
@@ -424,10 +433,11 @@ def main() -> None:
     from django.urls import reverse
     from django.utils import timezone
 
-    from catalog.models import ImageVersion, Rendition, ReviewDecision
+    from catalog.models import ImageVersion, Rendition, UploadBatch
     from catalog.roles import ADMIN, assign_role
     from insights import dashboard
     from insights.models import DashboardDay
+    from review.models import ReviewDecision
 
     if args.remove:
         from django.db import transaction
@@ -441,6 +451,8 @@ def main() -> None:
         seed(args.versions, user.pk)
     else:
         print(f"reusing the seed of {args.versions:,} versions")
+    if args.seed_only:
+        return
 
     # About 250,000 versions finish a month here: three tiers, so the tier walk runs.
     settings.LIGHTBOX_VOLUME_TIERS = VOLUME_TIERS
@@ -459,20 +471,64 @@ def main() -> None:
 
         return fetch
 
-    def forget_days() -> None:
-        DashboardDay.objects.all().delete()
+    from insights.daycache import roll_up
 
-    pages = {
-        **ranges,
-        "30 days, brand=Brand 3": {"range": "30d", "brand": "Brand 3"},
-        "30 days, profile=shopify": {"range": "30d", "profile": "shopify"},
+    def forget_everything() -> None:
+        DashboardDay.objects.all().delete()
+        connection.close()
+
+    def forget_recent_days() -> None:
+        # What a day of reviewing leaves: each decision drops its version's scored day (for every
+        # filter), and the bench's flagged versions are from the last three days.
+        DashboardDay.objects.filter(day__gte=today - timedelta(days=3)).delete()
+        connection.close()  # and a new database connection, as a fresh web worker has
+
+    forget_everything()
+    started = time.perf_counter()
+    rolled = roll_up()
+    roll_up_seconds = time.perf_counter() - started
+    print(
+        f"roll_up_dashboard from nothing: {rolled.days} days, {rolled.rows:,} rows in {roll_up_seconds:.0f} s"
+    )
+    started = time.perf_counter()
+    DashboardDay.objects.filter(day__gte=today - timedelta(days=3)).delete()
+    rolled = roll_up()
+    print(
+        f"  again after the last 3 days were dropped: {rolled.rows:,} rows "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+    batch = UploadBatch.objects.get(name=f"{BATCH_PREFIX}{BATCHES - 40:03d}")  # ten days ago
+    filters = {
+        "no filter": {},
+        "brand": {"brand": "Brand 3"},
+        "category": {"category": "Category 7"},
+        "batch": {"batch": str(batch.pk)},
+        "profile": {"profile": "shopify"},
     }
     rows = []
-    for name, params in pages.items():
-        # First load: no day cached (insights.daycache). Repeated: the past days come from the cache.
-        rows.append((f"page, {name}, first load", *timed(args.repeat, page(params), before=forget_days)))
-        rows.append((f"page, {name}, repeated", *timed(args.repeat, page(params))))
-    rows.append(("backlog poll (htmx)", *timed(args.repeat, page({"range": "30d"}, {"HX-Request": "true"}))))
+    for range_name, range_params in ranges.items():
+        for filter_name, filter_params in filters.items():
+            params = {**range_params, **filter_params}
+            name = f"{range_name}, {filter_name}"
+            # First load: a new connection, the last three days dropped (computed by this load),
+            # the older ones stored by the roll-up. Repeated: the same page again.
+            first = timed(args.repeat, page(params), before=forget_recent_days)
+            repeated = timed(args.repeat, page(params))
+            roll_up()
+            rows.append((name, *first, *repeated))
+    cold = []
+    for range_name, range_params in ranges.items():
+        for filter_name, filter_params in filters.items():
+            params = {**range_params, **filter_params}
+            cold.append(
+                (
+                    f"{range_name}, {filter_name}",
+                    *timed(args.cold_repeat, page(params), forget_everything, warm_up=False),
+                )
+            )
+    roll_up()
+    poll = timed(args.repeat, page({"range": "30d"}, {"HX-Request": "true"}))
 
     kpi_rows = []
     for name, params in ranges.items():
@@ -480,7 +536,9 @@ def main() -> None:
         if not form.is_valid():
             raise SystemExit(f"{name}: {form.errors.as_text()}")
         for kpi, call in kpi_calls(*form.period(), form.filters()).items():
-            kpi_rows.append((f"{name}: {kpi}", *timed(args.repeat, in_analytics(call))))
+            slow = "computed now" in kpi
+            repeat = args.cold_repeat if slow else args.repeat
+            kpi_rows.append((f"{name}: {kpi}", *timed(repeat, in_analytics(call), warm_up=not slow)))
 
     published_30d = ImageVersion.objects.filter(published_at__gte=timezone.now() - timedelta(days=30)).count()
     print(
@@ -490,12 +548,37 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f}; {args.repeat} loads each, as an admin; "
         f"volume tiers {VOLUME_TIERS}"
     )
+    aim, first_aim = args.aim_ms, 2 * args.aim_ms
     print(
         table(
-            [(n, f"{m:.0f}", f"{p:.0f}", f"{p / args.aim_ms:.2f}") for n, m, p in rows],
-            ("request", "median ms", "p95 ms", f"p95 / {args.aim_ms:.0f} ms aim"),
+            [
+                (
+                    n,
+                    f"{fm:.0f}",
+                    f"{fp:.0f}",
+                    f"{fp / first_aim:.2f}",
+                    f"{rm:.0f}",
+                    f"{rp:.0f}",
+                    f"{rp / aim:.2f}",
+                )
+                for n, fm, fp, rm, rp in rows
+            ],
+            (
+                "page",
+                "first median ms",
+                "first p95 ms",
+                f"/ {first_aim:.0f}",
+                "repeated median ms",
+                "repeated p95 ms",
+                f"/ {aim:.0f}",
+            ),
         )
     )
+    print(f"backlog poll (htmx): median {poll[0]:.0f} ms, p95 {poll[1]:.0f} ms")
+    print(
+        f"\nNothing stored (the roll-up never ran, every day computed by the page), {args.cold_repeat} loads:"
+    )
+    print(table([(n, f"{m:.0f}", f"{p:.0f}") for n, m, p in cold], ("page", "median ms", "p95 ms")))
     print()
     print(table([(n, f"{m:.1f}", f"{p:.1f}") for n, m, p in kpi_rows], ("query", "median ms", "p95 ms")))
 

@@ -103,7 +103,8 @@ def seed(count: int) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from catalog.models import ImageVersion, Priority, Product, ReviewDecision, SourceImage, UploadBatch
+    from catalog.models import ImageVersion, Priority, Product, SourceImage, UploadBatch
+    from review.models import ReviewDecision
 
     mine = ImageVersion.objects.filter(source__product__sku__startswith=SKU_PREFIX)
     # Items an earlier run decided go back in the queue, so every run sees the same backlog.

@@ -9,7 +9,6 @@ from catalog.models import (
     MarketplaceProfile,
     Product,
     Rendition,
-    ReviewDecision,
     SourceImage,
     UploadBatch,
 )
@@ -73,13 +72,6 @@ class ImageVersionAdmin(admin.ModelAdmin):
 class RenditionAdmin(admin.ModelAdmin):
     list_display = ["version", "profile", "format", "width", "height", "byte_size", "compliance_passed"]
     list_filter = ["profile", "compliance_passed", "format"]
-    raw_id_fields = ["version"]
-
-
-@admin.register(ReviewDecision)
-class ReviewDecisionAdmin(admin.ModelAdmin):
-    list_display = ["version", "action", "reason", "reviewer", "decided_at"]
-    list_filter = ["action"]
     raw_id_fields = ["version"]
 
 

@@ -52,6 +52,10 @@ class Product(models.Model):
     asin = models.CharField("ASIN", max_length=10, blank=True)
     ean = models.CharField("EAN", max_length=14, blank=True)
     upc = models.CharField("UPC", max_length=12, blank=True)
+    # Set by the review app when a reviewer sends a photo back (catalog.reshoot).
+    reshoot_requested_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="The newest reshoot a reviewer asked for."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -1112,58 +1116,6 @@ class BlockedChannel(models.Model):
         if shortfall is not None:
             return shortfall.below(self.profile.channel_name)
         return f"blocked on {self.profile.channel_name}: {self.reason}"
-
-
-class ReviewAction(models.TextChoices):
-    APPROVE = "approve", "Approve"
-    REJECT = "reject", "Reject"
-    REPROCESS = "reprocess", "Reprocess"
-    CORRECT = "correct", "Correct the mask"
-
-
-class ReviewDecision(models.Model):
-    """A reviewer's decision on a flagged version: who, what, why, when."""
-
-    Action = ReviewAction
-
-    version = models.ForeignKey(ImageVersion, on_delete=models.CASCADE, related_name="decisions")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=16, choices=Action.choices)
-    reason = models.CharField(max_length=64, blank=True)
-    note = models.TextField(blank=True)
-    options = models.JSONField(default=dict, blank=True)
-    decided_at = models.DateTimeField(default=timezone.now)
-    seconds_open = models.FloatField(
-        null=True, blank=True, help_text="From the reviewer's claim (page open) to the decision."
-    )
-
-    class Meta:
-        ordering = ["-decided_at"]
-        constraints = [
-            # One decision per version: the conditional transition guards it, this proves it.
-            models.UniqueConstraint(
-                fields=["version"],
-                name="catalog_reviewdecision_one_per_version",
-                violation_error_message="This version has already been decided.",
-            ),
-            models.CheckConstraint(
-                condition=Q(action__in=ReviewAction.values),
-                name="catalog_reviewdecision_action_valid",
-                violation_error_message="Unknown review action.",
-            ),
-            models.CheckConstraint(
-                condition=~Q(action="reject") | ~Q(reason=""),
-                name="catalog_reviewdecision_reject_has_reason",
-                violation_error_message="A rejection needs a reason.",
-            ),
-        ]
-        indexes = [
-            # Dashboard: decision split over a time range.
-            models.Index(fields=["decided_at", "action"], name="catalog_decision_time_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.version_id} by {self.reviewer_id}"
 
 
 # Defined in its own module (the intake's record), registered with the catalog's models.

@@ -19,7 +19,7 @@ _CATALOG_READ = [
     "catalog.view_imageversion",
     "catalog.view_rendition",
     "catalog.view_marketplaceprofile",
-    "catalog.view_reviewdecision",
+    "review.view_reviewdecision",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -34,7 +34,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     REVIEWER: [
         *_CATALOG_READ,
         "catalog.review_images",
-        "catalog.add_reviewdecision",
+        "review.add_reviewdecision",
     ],
 }
 

@@ -127,13 +127,11 @@ def dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> dic
 
 
 def _dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> dict[str, Any]:
-    ttp = kpis.time_to_publication(start, end, filters)
-    # The figures that add up over days, past days from the day cache; the rest stays live.
-    additive = daycache.range_figures(start, end, filters)
-    ttp_daily, daily = additive.ttp_daily, additive.cost_days
-    scored, reasons = additive.scored, additive.reasons
-    cost = kpis.ComputeCost.of_days(daily)
+    # Every range figure is composed from days, past days as stored; the rest stays live.
     per_hour = hours_touched(start, end) <= HOURLY_BARS_UP_TO
+    figures = daycache.range_figures(start, end, filters, hourly=per_hour)
+    ttp, ttp_daily, daily = figures.ttp, figures.ttp_daily, figures.cost_days
+    scored, reasons = figures.scored, figures.reasons
     top_reason = max((n for _, n in reasons), default=0) or 1
     return {
         "ttp": ttp,
@@ -154,18 +152,16 @@ def _dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> di
             name="time-to-publication-per-day",
         ),
         "intervention": scored.intervention,
-        "cost": cost,
+        "cost": figures.cost,
         "cost_chart": bar_chart(
             [Bar(f"{d.day:%m-%d}", d.cost, f"{d.day}: {d.cost:.4f} ({d.versions} versions)") for d in daily],
             name="cost-per-day",
         ),
-        "tiers": kpis.volume_tiers(start, end, filters, daily),
-        "compliance": additive.compliance,
+        "tiers": kpis.volume_tiers(start, end, filters, daily, daycache.finished_per_day(start, end)),
+        "compliance": figures.compliance,
         "throughput_per": "hour" if per_hour else "day",
         "throughput_chart": (
-            hourly_throughput_chart(kpis.throughput_per_hour(start, end, filters))
-            if per_hour
-            else daily_throughput_chart(ttp_daily)
+            hourly_throughput_chart(figures.hourly) if per_hour else daily_throughput_chart(ttp_daily)
         ),
         "score_chart": histogram(
             [Bar(f"{b.low}", b.count, f"{b.low}–{b.high}: {b.count}") for b in scored.scores],
@@ -182,11 +178,12 @@ def _dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> di
             for code, n in reasons
         ],
         "status_counts": status_counts(filters),
+        "effort": figures.effort,
     }
 
 
 def hours_touched(start: datetime, end: datetime) -> int:
-    """How many clock hours throughput_per_hour would list for the range."""
+    """How many clock hours the range touches (kpis.RangeFigures.hourly lists each)."""
     first = timezone.localtime(start).replace(minute=0, second=0, microsecond=0)
     return max(0, math.ceil((end - first) / timedelta(hours=1)))
 

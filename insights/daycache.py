@@ -1,78 +1,53 @@
-"""The dashboard's additive figures per day, past whole days cached in insights.models.DashboardDay.
+"""The dashboard's days, stored: past whole days of insights.kpis.compute_days in DashboardDay.
 
-Most of the dashboard adds up over days: counts of versions scored, flagged and decided,
-score buckets, flag reasons, compute cost, first-pass compliance and blocked channels,
-publications per day and each day's median time to publication. A range is then its
-cached whole past days plus the rest (the partial first day of "30 days", today, days not
-cached yet) computed live with one grouped query per figure. What does not add up stays
-live in insights.dashboard: percentiles over the range, status counts, volume tiers and
-hourly throughput.
+A range is its stored whole past days plus the rest (the partial first day of "30 days",
+today, days not stored yet) computed now with insights.kpis.compute_days, composed by
+insights.kpis.compose either way. Days missing when a page asks are computed for that page's
+filters and stored. `roll_up` stores every past day ahead of the pages, with no filter and for
+every single filter (each brand, category, upload batch and marketplace profile), grouped in
+one pass per kind: `manage.py roll_up_dashboard`, run from cron, so that a first load reads
+stored days rather than computing them. For brands, categories and batches it writes a row for
+each value that has something on the day, and a marker row for the kind ("every brand of this
+day is stored"): a value without its row on a marked day had nothing.
 
-Only days that ended before the computation started are stored, keyed by the filters and
-the time zone (days are local). insights.signals deletes the days a change touches, in the
-change's transaction. Bulk updates that bypass the ORM's signals (a `QuerySet.update` of
-timestamps, scores or compute seconds, raw SQL) are not seen: a cached day older than
-MAX_AGE is recomputed, which bounds how stale such a day can be. The same bound covers a
-load that reads a day just before a change commits and stores it just after the change
-deleted it (READ COMMITTED), and a source moved to another upload batch.
+Only days that ended before the computation started are stored, keyed by the filters and the
+time zone (days are local). insights.signals deletes the days a change touches, in the
+change's transaction, markers included. Bulk updates that bypass the ORM's signals (a
+`QuerySet.update` of timestamps, scores or compute seconds, raw SQL) are not seen: a stored day
+older than MAX_AGE is computed again (roll_up refreshes days older than half of it), which
+bounds how stale such a day can be. The same bound covers a load that reads a day just before
+a change commits and stores it just after the change deleted it (READ COMMITTED), and a source
+moved to another upload batch.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import cast
 
-from django.db import connection
-from django.db.models import Count, F, Q, Value
-from django.db.models.functions import Least, TruncDate
+from django.db.models import Min, Q
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
-from catalog.models import MarketplaceProfile, Rendition, ReviewAction, ReviewDecision
-from catalog.reasons import count_reason_codes
+from catalog.models import ImageVersion, MarketplaceProfile
 from insights import kpis
 from insights.models import DashboardDay
+from review.effort import effort_per_period
 
-# A cached day is trusted this long; then it is computed again (see the module docstring).
+# A stored day is trusted this long; then it is computed again (see the module docstring).
 MAX_AGE = timedelta(hours=24)
-
-
-@dataclass
-class DayFigures:
-    """One day's additive figures; the JSON payload of a DashboardDay."""
-
-    published: int = 0
-    median_seconds: float | None = None
-    cost: list[float] | None = None  # versions, cost, cpu seconds, gpu seconds; None: no finished work
-    buckets: list[list[int | None]] = field(default_factory=list)  # [bucket, versions, went to review]
-    decisions: dict[str, int] = field(default_factory=dict)  # action → decisions
-    reasons: dict[str, int] = field(default_factory=dict)  # code → versions
-    # profile id → [first attempts, passed, blocked] (days cached before blocked channels: two)
-    compliance: dict[str, list[int]] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-    @classmethod
-    def from_json(cls, payload: dict[str, Any]) -> DayFigures:
-        return cls(**payload)
-
-
-@dataclass(frozen=True)
-class RangeFigures:
-    """The additive KPIs of a range, in the shapes insights.kpis gives them."""
-
-    ttp_daily: list[kpis.DailyTimeToPublication]
-    cost_days: list[kpis.DailyCost]
-    scored: kpis.ScoredBreakdown
-    reasons: list[tuple[str, int]]
-    compliance: list[kpis.ProfileCompliance]
+# Days stored before the figures held a duration sketch (a day's median instead) and the
+# review effort are read as missing, computed again and overwritten.
+CURRENT_FORM = Q(payload__has_keys=["publication", "effort"])
+# How far back roll_up goes at most: the longest custom range the dashboard takes.
+ROLL_UP_DAYS = 366
 
 
 def filters_key(filters: kpis.Filters) -> str:
-    """The cache key of a set of filters; the time zone is in it because days are local."""
+    """The storage key of a set of filters; the time zone is in it because days are local."""
     return json.dumps(
         {
             "brand": filters.brand,
@@ -85,42 +60,166 @@ def filters_key(filters: kpis.Filters) -> str:
     )
 
 
+def marker_key(kind: str) -> str:
+    """The key of the row saying every value of `kind` (a key of kpis.GROUPS) is stored for the day."""
+    return json.dumps({"every": kind, "tz": timezone.get_current_timezone_name()}, sort_keys=True)
+
+
+def _single_kind(filters: kpis.Filters) -> str | None:
+    """The kind of filter when exactly one of brand, category or batch is set (and no profile)."""
+    if filters.profile is not None:
+        return None
+    kinds = [kind for kind in kpis.GROUPS if getattr(filters, kind) is not None]
+    return kinds[0] if len(kinds) == 1 else None
+
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def range_figures(start: datetime, end: datetime, filters: kpis.Filters) -> RangeFigures:
-    """The range's additive figures: cached days read, the others computed (and the whole past
-    ones stored). Run inside kpis.analytics(), like the rest of the page."""
+def range_figures(
+    start: datetime, end: datetime, filters: kpis.Filters, hourly: bool = True
+) -> kpis.RangeFigures:
+    """The range's figures: stored days and hours read, the others computed (and the past ones
+    stored). A whole day of the range that is over is a day row; the rest of the range (the
+    partial first day of "30 days", today) is its hours that are over, stored as hour rows,
+    and the slivers of hours at either end, computed each time. Run inside kpis.analytics(),
+    like the rest of the page."""
     now = timezone.now()
     days = kpis._days(start, end)
-    key = filters_key(filters)
-    cacheable = {
+    whole = {
         day for day in days if _midnight(day) >= start and _midnight(day + timedelta(days=1)) <= min(end, now)
     }
-    by_day: dict[date, DayFigures] = {
-        row.day: DayFigures.from_json(row.payload)
-        for row in DashboardDay.objects.filter(
-            filters_key=key, day__in=cacheable, computed_at__gt=now - MAX_AGE
-        ).only("day", "payload")
-    }
+    hours: list[datetime] = []  # starts of the edges' hours that are over, storable
+    slivers: list[tuple[datetime, datetime]] = []  # the rest of the edges, computed each time
+    for day in days:
+        if day in whole:
+            continue
+        lo, hi = max(start, _midnight(day)), min(end, _midnight(day + timedelta(days=1)))
+        for hour in kpis._hour_starts(lo, hi):
+            after = hour + timedelta(hours=1)
+            if hour >= lo and after <= min(hi, now):
+                hours.append(hour)
+            elif slivers and slivers[-1][1] == max(lo, hour):
+                slivers[-1] = (slivers[-1][0], min(hi, after))
+            else:
+                slivers.append((max(lo, hour), min(hi, after)))
+    by_day, by_hour = _stored(filters, whole, hours, now)
     fresh: list[DashboardDay] = []
-    for lo, hi in _missing_runs(start, end, days, set(by_day)):
-        computed = compute_days(lo, hi, filters)
-        by_day.update(computed)
-        fresh += [
-            DashboardDay(day=day, filters_key=key, payload=figures.as_json(), computed_at=now)
-            for day, figures in computed.items()
-            if day in cacheable
-        ]
-    if fresh:
-        DashboardDay.objects.bulk_create(
-            fresh,
-            update_conflicts=True,
-            unique_fields=["day", "filters_key"],
-            update_fields=["payload", "computed_at"],
+    key = filters_key(filters)
+    for lo, hi in _missing_runs(start, end, days, set(by_day) | (set(days) - whole)):
+        for (day, _), figures in kpis.compute_days(lo, hi, filters).items():
+            by_day[day] = figures
+            if day in whole:
+                fresh.append(
+                    DashboardDay(day=day, filters_key=key, payload=figures.as_json(), computed_at=now)
+                )
+    for lo, hi in _runs([hour for hour in hours if hour not in by_hour]):
+        for (start_of_hour, _), figures in kpis.compute_days(lo, hi, filters, per="hour").items():
+            start_of_hour = cast(datetime, start_of_hour)  # per hour, the keys are the hours' starts
+            by_hour[start_of_hour] = figures
+            on_day, index = _day_and_hour(start_of_hour)
+            fresh.append(
+                DashboardDay(
+                    day=on_day, hour=index, filters_key=key, payload=figures.as_json(), computed_at=now
+                )
+            )
+    _store(fresh)
+    parts: dict[date, list[kpis.DayFigures]] = {day: [] for day in days if day not in whole}
+    for hour in hours:
+        parts[timezone.localdate(hour)].append(by_hour[hour])
+    for lo, hi in slivers:
+        for (day, _), figures in kpis.compute_days(lo, hi, filters).items():
+            parts[day].append(figures)
+    by_day.update({day: kpis.DayFigures.merged(figures) for day, figures in parts.items()})
+    return kpis.compose(start, end, [(day, by_day[day]) for day in days], hourly)
+
+
+def finished_per_day(start: datetime, end: datetime) -> dict[date, int]:
+    """Versions finished each stored day (unfiltered) of the months the range touches, for
+    kpis.volume_tiers: read from the JSON in PostgreSQL, without loading the days' figures."""
+    month_start = timezone.localtime(start).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return {
+        day: int(n or 0)
+        for day, n in DashboardDay.objects.filter(
+            filters_key=filters_key(kpis.NO_FILTERS),
+            hour__isnull=True,
+            day__gte=month_start.date(),
+            day__lt=timezone.localdate(end) + timedelta(days=1),
+            computed_at__gt=timezone.now() - MAX_AGE,
         )
-    return _assemble([(day, by_day[day]) for day in days])
+        .filter(CURRENT_FORM)
+        .values_list("day", KeyTextTransform("0", KeyTransform("cost", "payload")))
+    }
+
+
+def _day_and_hour(hour: datetime) -> tuple[date, int]:
+    """The local day an hour starts in, and the hours since that day's midnight."""
+    day = timezone.localdate(hour)
+    return day, int((hour - _midnight(day)).total_seconds() // 3600)
+
+
+def _runs(hours: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """Consecutive hours as [lo, hi) spans."""
+    runs: list[tuple[datetime, datetime]] = []
+    for hour in sorted(hours):
+        after = hour + timedelta(hours=1)
+        if runs and runs[-1][1] == hour:
+            runs[-1] = (runs[-1][0], after)
+        else:
+            runs.append((hour, after))
+    return runs
+
+
+def _stored(
+    filters: kpis.Filters, days: set[date], hours: list[datetime], now: datetime
+) -> tuple[dict[date, kpis.DayFigures], dict[datetime, kpis.DayFigures]]:
+    """The stored figures of these whole days and these hours for these filters, fresh ones only."""
+    key = filters_key(filters)
+    kind = _single_kind(filters)
+    keys = [key] if kind is None else [key, marker_key(kind)]
+    wanted_hours = {_day_and_hour(hour): hour for hour in hours}
+    found: dict[date, kpis.DayFigures] = {}
+    found_hours: dict[datetime, kpis.DayFigures] = {}
+    marked: dict[date, kpis.DayFigures] = {}
+    rows = (
+        DashboardDay.objects.filter(filters_key__in=keys, computed_at__gt=now - MAX_AGE)
+        # Spans of days rather than lists: a year of dates as parameters cost more than the read.
+        .filter(_within(days, hour__isnull=True) | _within({d for d, _ in wanted_hours}, hour__isnull=False))
+        .filter(CURRENT_FORM)
+        .values_list("day", "hour", "filters_key", "payload")
+    )
+    for day, hour, row_key, payload in rows:
+        if hour is None and day not in days:
+            continue
+        if hour is not None:
+            if row_key == key and (day, hour) in wanted_hours:
+                found_hours[wanted_hours[(day, hour)]] = kpis.DayFigures.from_json(payload)
+        elif row_key == key:
+            found[day] = kpis.DayFigures.from_json(payload)
+        else:
+            marked[day] = kpis.DayFigures(effort=kpis.DayFigures.from_json(payload).effort)
+    # A marked day without the value's row: the value had nothing that day (but the effort,
+    # over all products, the marker holds).
+    return marked | found, found_hours
+
+
+def _within(days: set[date], **lookups: object) -> Q:
+    """Rows of the span from the first to the last of these days (none when there are none)."""
+    if not days:
+        return Q(pk__in=[])
+    return Q(day__gte=min(days), day__lte=max(days), **lookups)
+
+
+def _store(rows: list[DashboardDay]) -> None:
+    if rows:
+        DashboardDay.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["day", "hour", "filters_key"],
+            update_fields=["payload", "computed_at"],
+            batch_size=1000,
+        )
 
 
 def _missing_runs(
@@ -139,143 +238,67 @@ def _missing_runs(
     return runs
 
 
-def compute_days(start: datetime, end: datetime, filters: kpis.Filters) -> dict[date, DayFigures]:
-    """Every day the range touches, its figures over the part of it in the range, one grouped
-    query per figure."""
-    figures = {
-        d.day: DayFigures(published=d.count, median_seconds=d.median_seconds)
-        for d in kpis.time_to_publication_per_day(start, end, filters)
-    }
-    for row in (
-        kpis._computed(start, end, filters)
-        .annotate(day=TruncDate(kpis._finished_at()))
-        .values("day")
-        .annotate(**kpis._cost_columns())
-        .order_by()
-    ):
-        figures[row["day"]].cost = [row["versions"], row["cost"], row["cpu_seconds"], row["gpu_seconds"]]
-    scored = kpis._scored(start, end, filters)
-    last = 100 // kpis.SCORE_BUCKET_WIDTH - 1
-    for day, bucket, n, flagged in (
-        scored.annotate(
-            day=TruncDate("scored_at"), bucket=Least(F("score") / Value(kpis.SCORE_BUCKET_WIDTH), Value(last))
+@dataclass(frozen=True)
+class RollUp:
+    days: int  # past days looked at
+    rows: int  # rows written
+
+
+def roll_up(now: datetime | None = None, *, days: int = ROLL_UP_DAYS) -> RollUp:
+    """Store every past whole day (up to `days` back, from the month of the first version) that is
+    missing or older than half of MAX_AGE: with no filter, for each single brand, category and
+    batch (one grouped pass per kind, plus its marker), and for each marketplace profile."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    first = ImageVersion.objects.aggregate(first=Min("queued_at"))["first"]
+    if first is None:
+        return RollUp(0, 0)
+    # From the first of the month the first version came in: kpis.volume_tiers counts a
+    # month's versions from its first day.
+    oldest = max(timezone.localdate(first).replace(day=1), today - timedelta(days=days))
+    past = [oldest + timedelta(days=n) for n in range((today - oldest).days)]
+    refresh_before = now - MAX_AGE / 2
+    written = 0
+
+    def due(key: str) -> list[tuple[datetime, datetime]]:
+        fresh = set(
+            DashboardDay.objects.filter(
+                filters_key=key, day__in=past, hour__isnull=True, computed_at__gt=refresh_before
+            )
+            .filter(CURRENT_FORM)
+            .values_list("day", flat=True)
         )
-        .values("day", "bucket")
-        .annotate(n=Count("*"), flagged=Count(Value(1), filter=kpis.WENT_TO_REVIEW))
-        .order_by()
-        .values_list("day", "bucket", "n", "flagged")
-    ):
-        figures[day].buckets.append([bucket, n, flagged])
-    for day, action, n in _decisions_per_day(scored):
-        figures[day].decisions[action] = n
-    for day, code, n in _reasons_per_day(scored):
-        figures[day].reasons[code] = n
-    for day, profile_id, first, passed in _compliance_per_day(start, end, filters):
-        figures[day].compliance[str(profile_id)] = [first, passed, 0]
-    for day, profile_id, blocked in _blocked_per_day(start, end, filters):
-        figures[day].compliance.setdefault(str(profile_id), [0, 0, 0])[2] = blocked
-    return figures
+        return _missing_runs(_midnight(past[0]), _midnight(today), past, fresh) if past else []
 
+    def store(computed: Iterable[tuple[str, date, kpis.DayFigures]]) -> None:
+        nonlocal written
+        rows = [
+            DashboardDay(day=day, filters_key=key, payload=figures.as_json(), computed_at=now)
+            for key, day, figures in computed
+        ]
+        _store(rows)
+        written += len(rows)
 
-def _decisions_per_day(scored: Any) -> list[tuple[date, str, int]]:
-    """kpis.manual_intervention's decision split, per day of the version's scored_at.
-
-    Joined to the flagged versions' index-only range, which brings their day along: taking
-    scored_at through the decision's foreign key looked every version up again, twice as slow.
-    """
-    flagged = scored.filter(kpis.WENT_TO_REVIEW).order_by().values(vid=F("pk"), day=TruncDate("scored_at"))
-    inner_sql, params = flagged.query.sql_with_params()
-    sql = (
-        "SELECT v.day, d.action, COUNT(*) AS n "  # noqa: S608
-        f"FROM {ReviewDecision._meta.db_table} AS d JOIN ({inner_sql}) AS v ON d.version_id = v.vid "
-        "GROUP BY 1, 2"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _reasons_per_day(scored: Any) -> list[tuple[date, str, int]]:
-    """kpis.flag_reasons_ranked's counts, per day of scored_at."""
-    flagged = (
-        scored.filter(kpis.WENT_TO_REVIEW)
-        .annotate(day=TruncDate("scored_at"))
-        .order_by()
-        .values("day", "reasons")
-    )
-    return count_reason_codes(flagged, "day")
-
-
-def _compliance_per_day(start: datetime, end: datetime, filters: kpis.Filters) -> Any:
-    """kpis.first_pass_compliance's counts, per day of Rendition.created_at and profile id."""
-    qs = Rendition.objects.filter(
-        created_at__gte=start, created_at__lt=end, first_attempt=True, compliance_passed__isnull=False
-    ).filter(filters.catalog_q(prefix="version__"))
-    if filters.profile is not None:
-        qs = qs.filter(profile__slug=filters.profile)
-    return (
-        qs.annotate(day=TruncDate("created_at"))
-        .values("day", "profile_id")
-        .annotate(first=Count("*"), passed=Count(Value(1), filter=Q(compliance_passed=True)))
-        .order_by()
-        .values_list("day", "profile_id", "first", "passed")
-    )
-
-
-def _blocked_per_day(start: datetime, end: datetime, filters: kpis.Filters) -> Any:
-    """kpis.first_pass_compliance's blocked channels, per day of BlockedChannel.created_at and profile id."""
-    return (
-        kpis.blocked_channels(start, end, filters)
-        .annotate(day=TruncDate("created_at"))
-        .values("day", "profile_id")
-        .annotate(n=Count("*"))
-        .order_by()
-        .values_list("day", "profile_id", "n")
-    )
-
-
-def _assemble(days: list[tuple[date, DayFigures]]) -> RangeFigures:
-    """Sum the days into the dataclasses insights.kpis returns for the whole range."""
-    buckets: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
-    decisions: dict[str, int] = defaultdict(int)
-    reasons: dict[str, int] = defaultdict(int)
-    compliance: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for _, figures in days:
-        for bucket, n, flagged in figures.buckets:
-            buckets[bucket][0] += n or 0
-            buckets[bucket][1] += flagged or 0
-        for action, n in figures.decisions.items():
-            decisions[action] += n
-        for code, n in figures.reasons.items():
-            reasons[code] += n
-        for profile_id, counts in figures.compliance.items():
-            for i, n in enumerate(counts[:3]):
-                compliance[int(profile_id)][i] += n
-    bucket_rows = [(bucket, n, flagged) for bucket, (n, flagged) in buckets.items()]
-    total, flagged_total = sum(n for _, n, _ in bucket_rows), sum(f for _, _, f in bucket_rows)
-    intervention = kpis.ManualIntervention(
-        total=total,
-        flagged=flagged_total,
-        share=flagged_total / total if total else None,
-        approve=decisions[ReviewAction.APPROVE],
-        reject=decisions[ReviewAction.REJECT],
-        reprocess=decisions[ReviewAction.REPROCESS],
-    )
-    slugs = (
-        dict(MarketplaceProfile.objects.filter(pk__in=list(compliance)).values_list("pk", "slug"))
-        if compliance
-        else {}
-    )
-    return RangeFigures(
-        ttp_daily=[kpis.DailyTimeToPublication(day, f.published, f.median_seconds) for day, f in days],
-        cost_days=[kpis.DailyCost(day, int(f.cost[0]), *f.cost[1:]) for day, f in days if f.cost is not None],
-        scored=kpis.ScoredBreakdown(intervention, kpis._score_buckets(bucket_rows)),
-        reasons=sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
-        compliance=sorted(
-            (
-                kpis.ProfileCompliance(slugs[pk], first, passed, passed / first if first else None, blocked)
-                for pk, (first, passed, blocked) in compliance.items()
-            ),
-            key=lambda row: row.profile,
-        ),
-    )
+    with kpis.analytics():
+        for lo, hi in due(filters_key(kpis.NO_FILTERS)):
+            computed = kpis.compute_days(lo, hi)
+            store((filters_key(kpis.NO_FILTERS), day, figures) for (day, _), figures in computed.items())
+        for kind in kpis.GROUPS:
+            for lo, hi in due(marker_key(kind)):
+                computed = kpis.compute_days(lo, hi, by=kind)
+                store(
+                    (filters_key(kpis.Filters(**{kind: value})), day, figures)
+                    for (day, value), figures in computed.items()
+                    if value is not None  # a photo outside any batch is in no batch's figures
+                )
+                efforts = effort_per_period(lo, hi)
+                store(
+                    (marker_key(kind), day, kpis.DayFigures(effort=efforts.get(day, {})))
+                    for day in kpis._days(lo, hi)
+                )
+        for slug in MarketplaceProfile.objects.order_by("slug").values_list("slug", flat=True):
+            profile = kpis.Filters(profile=slug)
+            for lo, hi in due(filters_key(profile)):
+                computed = kpis.compute_days(lo, hi, profile)
+                store((filters_key(profile), day, figures) for (day, _), figures in computed.items())
+    return RollUp(len(past), written)

@@ -1,28 +1,40 @@
-"""KPIs for the operations dashboard, each aggregated in PostgreSQL over a time range.
+"""The dashboard's KPIs, each computed once: per day, and every range composed from its days.
 
-Every function takes a half-open range `start <= t < end` of aware datetimes and,
-where it makes sense, optional `Filters` (brand, category, upload batch, profile
-slug). Which timestamp a KPI ranges over is stated on the function: publication
-KPIs use `published_at`, quality KPIs `scored_at`, compliance `Rendition.created_at`.
+`compute_days` computes, for every day (current time zone) a half-open range `start <= t < end`
+touches, that day's figures over the part of it in the range: the durations from upload to
+publication as a mergeable sketch (lightbox.sketch) and publications per hour (by
+`published_at`), compute cost (by when the work finished, scored or failed), score buckets,
+who went to review, their decisions and flag reasons (by `scored_at`), first-pass compliance
+(`Rendition.created_at`) and blocked channels (`BlockedChannel.created_at`). It can group the
+days by brand, category or upload batch in the same pass, which is how insights.daycache rolls
+every single-filter view up at once.
+
+`compose` turns any list of days into the range's figures: counts and costs add up, and
+percentiles come from the merged sketches, so a range read from stored days (insights.daycache)
+and one computed now are the same arithmetic over the same days. `over_range` is the latter.
 Empty ranges give zero counts and None for averages, shares and percentiles.
 
-Each query is shaped for an index of ImageVersion or Rendition (their Meta says which
-KPI each serves) so that, unfiltered, it reads its range from the index alone;
-bench/dashboard.py times them over a million versions. So they count rows (COUNT(*)),
-never a column an index lacks. Run a page of them in `analytics()`.
+What does not add up over days stays live: the volume tiers (a version's tier is its place in
+the month over all versions, found by walking the index) and, in insights.dashboard, the status
+counts now and the queue backlog.
+
+Each query is shaped for an index of ImageVersion or Rendition (their Meta says which KPI each
+serves), so they count rows (COUNT(*)), never a column an index lacks. Run a page of them in
+`analytics()`.
 """
 
 from __future__ import annotations
 
-import itertools
 import uuid
-from collections.abc import Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
@@ -33,6 +45,7 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -40,7 +53,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Least, TruncDate, TruncHour
 from django.utils import timezone
 
@@ -49,11 +61,13 @@ from catalog.models import (
     ImageVersion,
     MarketplaceProfile,
     Rendition,
-    ReviewAction,
-    ReviewDecision,
     VersionStatus,
 )
 from catalog.reasons import count_reason_codes
+from lightbox import sketch
+from lightbox.sketch import Sketch, bucket_sql
+from review.effort import PeriodEffort, ReviewEffort, compose_effort, effort_per_period, merge_effort
+from review.models import ReviewAction, ReviewDecision
 
 # A version "went to a person" when it reached FLAGGED: it is there now, or a reviewer
 # moved it on (rejected, superseded, or approved), which stamps reviewed_at. Only FLAGGED
@@ -65,9 +79,11 @@ WENT_TO_REVIEW = Q(status__in=(VersionStatus.FLAGGED, VersionStatus.REJECTED, Ve
 )
 
 SCORE_BUCKET_WIDTH = 10
-# Percentiles sort every duration in the range: a month is ~200,000 at a million versions,
-# which spills to disk in PostgreSQL's default 4 MB. A few admins use the page, so it can have more.
+# Grouped days of a long range sort a lot at a million versions, which spills to disk in
+# PostgreSQL's default 4 MB. A few admins use the page, so it can have more.
 ANALYTICS_WORK_MEM = "64MB"
+# What compute_days can group its days by: the field of ImageVersion each stands for.
+GROUPS = {"brand": "brand", "category": "category", "batch": "source__batch_id"}
 
 
 @contextmanager
@@ -110,22 +126,6 @@ class Filters:
 NO_FILTERS = Filters()
 
 
-class Percentile(Aggregate):
-    """PostgreSQL `percentile_cont(fraction) WITHIN GROUP (ORDER BY expr)`.
-
-    Several over the same expression in one query share one sort.
-    """
-
-    function = "percentile_cont"
-    name = "Percentile"
-    output_field = FloatField()
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression: Expression, fraction: float, **extra: Any) -> None:
-        # Formatted into the SQL, so only ever a float we chose.
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
-
-
 def _versions(filters: Filters | None, **range_lookup: Any) -> QuerySet[ImageVersion]:
     filters = filters or NO_FILTERS
     qs = ImageVersion.objects.filter(**range_lookup).filter(filters.catalog_q())
@@ -137,6 +137,16 @@ def _versions(filters: Filters | None, **range_lookup: Any) -> QuerySet[ImageVer
     return qs
 
 
+def _hour_starts(start: datetime, end: datetime) -> list[datetime]:
+    """Every clock hour (current time zone) the half-open range touches, by its start."""
+    hours = []
+    hour = timezone.localtime(start).replace(minute=0, second=0, microsecond=0)
+    while hour < end:
+        hours.append(hour)
+        hour += timedelta(hours=1)
+    return hours
+
+
 def _days(start: datetime, end: datetime) -> list[date]:
     """Every day (current time zone) the half-open range touches, oldest first."""
     if end <= start:
@@ -146,153 +156,24 @@ def _days(start: datetime, end: datetime) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-# --- time to publication ----------------------------------------------------
-
-
 class EpochSeconds(Func):
     """date_part('epoch', interval): double precision. EXTRACT(EPOCH …) gives numeric, and
-    sorting numerics (or intervals) for a percentile took twice as long (bench/dashboard.py)."""
+    sorting numerics (or intervals) took twice as long (bench/dashboard.py)."""
 
     function = "date_part"
     template = "%(function)s('epoch', %(expressions)s)"
     output_field = FloatField()
 
 
-def _upload_to_live(fraction: float) -> Percentile:
-    return Percentile(EpochSeconds(F("published_at") - F("queued_at")), fraction)
+class SketchBucket(Func):
+    """The lightbox.sketch bucket of a duration in seconds."""
+
+    template = bucket_sql("%(expressions)s")
+    output_field = IntegerField()
 
 
-@dataclass(frozen=True)
-class TimeToPublication:
-    count: int
-    median_seconds: float | None
-    p90_seconds: float | None
-    p95_seconds: float | None
-
-
-def time_to_publication(start: datetime, end: datetime, filters: Filters | None = None) -> TimeToPublication:
-    """Upload-to-live time (queued_at → published_at) of versions published in the range.
-
-    Percentiles are interpolated (percentile_cont), in seconds.
-    """
-    row = _versions(filters, published_at__gte=start, published_at__lt=end).aggregate(
-        count=Count("*"),
-        median=_upload_to_live(0.5),
-        p90=_upload_to_live(0.9),
-        p95=_upload_to_live(0.95),
-    )
-    return TimeToPublication(row["count"], row["median"], row["p90"], row["p95"])
-
-
-@dataclass(frozen=True)
-class DailyTimeToPublication:
-    day: date
-    count: int
-    median_seconds: float | None
-
-
-def time_to_publication_per_day(
-    start: datetime, end: datetime, filters: Filters | None = None
-) -> list[DailyTimeToPublication]:
-    """The trend of time_to_publication: its median per day of publication (current time
-    zone, UTC), every day the range touches; a day with nothing published has no median.
-
-    One index range per day (a LATERAL subquery over the days) rather than a GROUP BY day:
-    that sorted the whole range by day before sorting each day's durations, and took
-    half as long again over a month (bench/dashboard.py).
-    """
-    days = _days(start, end)
-    if not days:
-        return []
-    tz = timezone.get_current_timezone()
-    lows = [max(start, datetime.combine(day, time.min, tzinfo=tz)) for day in days]
-    highs = [min(end, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)) for day in days]
-    one_day = (
-        _versions(filters, published_at__gte=RawSQL("d.lo", ()), published_at__lt=RawSQL("d.hi", ()))
-        .order_by()
-        .values(seconds=EpochSeconds(F("published_at") - F("queued_at")))
-    )
-    inner_sql, params = one_day.query.sql_with_params()
-    # Django has no LATERAL: the day's query is compiled by the ORM (its values are
-    # parameters) with the day's bounds taken from the outer row, d.
-    sql = (
-        "SELECT s.n, s.median FROM unnest(%s::timestamptz[], %s::timestamptz[]) "  # noqa: S608
-        "WITH ORDINALITY AS d(lo, hi, i) CROSS JOIN LATERAL ("
-        "  SELECT COUNT(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY v.seconds) AS median"
-        f"  FROM ({inner_sql}) AS v"
-        ") AS s ORDER BY d.i"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [lows, highs, *params])
-        rows = cursor.fetchall()
-    return [DailyTimeToPublication(day, n, median) for day, (n, median) in zip(days, rows, strict=True)]
-
-
-# --- manual intervention ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ManualIntervention:
-    total: int
-    flagged: int
-    share: float | None
-    approve: int
-    reject: int
-    reprocess: int
-
-
-def _scored(start: datetime, end: datetime, filters: Filters | None) -> QuerySet[ImageVersion]:
-    return _versions(filters, scored_at__gte=start, scored_at__lt=end)
-
-
-def _scored_buckets(scored: QuerySet[ImageVersion]) -> list[tuple[int | None, int, int]]:
-    """(score bucket or None, versions, of which went to review): the scored-range KPIs'
-    one pass over the scored_at index. Integer division; 100 joins the 90s bucket."""
-    last = 100 // SCORE_BUCKET_WIDTH - 1
-    return list(
-        scored.annotate(bucket=Least(F("score") / Value(SCORE_BUCKET_WIDTH), Value(last)))
-        .values("bucket")
-        .annotate(n=Count("*"), flagged=Count(Value(1), filter=WENT_TO_REVIEW))
-        .order_by()
-        .values_list("bucket", "n", "flagged")
-    )
-
-
-def _intervention(
-    scored: QuerySet[ImageVersion], buckets: list[tuple[int | None, int, int]]
-) -> ManualIntervention:
-    total, flagged = sum(n for _, n, _ in buckets), sum(f for _, _, f in buckets)
-    # One decision per version at most (a constraint), read for the flagged few only.
-    decided = dict(
-        ReviewDecision.objects.filter(version__in=scored.filter(WENT_TO_REVIEW).values("pk"))
-        .order_by()
-        .values_list("action")
-        .annotate(n=Count("*"))
-    )
-    return ManualIntervention(
-        total=total,
-        flagged=flagged,
-        share=flagged / total if total else None,
-        approve=decided.get(ReviewAction.APPROVE, 0),
-        reject=decided.get(ReviewAction.REJECT, 0),
-        reprocess=decided.get(ReviewAction.REPROCESS, 0),
-    )
-
-
-def manual_intervention(start: datetime, end: datetime, filters: Filters | None = None) -> ManualIntervention:
-    """How many versions scored in the range needed a person, and what people decided.
-
-    `total`: versions with scored_at in the range. `flagged`: those of them that
-    went to review (see WENT_TO_REVIEW: status FLAGGED, REJECTED or SUPERSEDED, or
-    reviewed_at set). `share` = flagged / total. The decision split counts the
-    ReviewDecisions of those same versions, whenever they were decided, so it
-    describes the same cohort as `share`.
-    """
-    scored = _scored(start, end, filters)
-    return _intervention(scored, _scored_buckets(scored))
-
-
-# --- compute cost -----------------------------------------------------------
+def _upload_to_live() -> EpochSeconds:
+    return EpochSeconds(F("published_at") - F("queued_at"))
 
 
 def _finished_at() -> Coalesce:
@@ -316,12 +197,245 @@ def _cost_expression() -> Sum:
     return Sum(_list_price(), default=0.0)
 
 
+def _cost_columns() -> dict[str, Aggregate]:
+    return {
+        "versions": Count("*"),
+        "cost": _cost_expression(),
+        "cpu_seconds": Sum("compute_seconds", filter=~Q(compute_device="gpu"), default=0.0),
+        "gpu_seconds": Sum("compute_seconds", filter=Q(compute_device="gpu"), default=0.0),
+    }
+
+
 def _computed(start: datetime, end: datetime, filters: Filters | None) -> QuerySet[ImageVersion]:
     return (
         _versions(filters, compute_seconds__isnull=False)
         .alias(finished_at=_finished_at())
         .filter(finished_at__gte=start, finished_at__lt=end)
     )
+
+
+def blocked_channels(
+    start: datetime, end: datetime, filters: Filters | None = None
+) -> QuerySet[BlockedChannel]:
+    """Channels blocked in the range, narrowed like the renditions (catalog_blocked_created_idx)."""
+    filters = filters or NO_FILTERS
+    qs = BlockedChannel.objects.filter(created_at__gte=start, created_at__lt=end).filter(
+        filters.catalog_q(prefix="version__")
+    )
+    if filters.profile is not None:
+        qs = qs.filter(profile__slug=filters.profile)
+    return qs
+
+
+# --- one day's figures --------------------------------------------------------------
+
+
+@dataclass
+class DayFigures:
+    """One day's figures, as compute_days finds them and insights.models.DashboardDay stores them."""
+
+    publication: Sketch = field(default_factory=Sketch)  # upload-to-live seconds
+    hourly: dict[str, int] = field(default_factory=dict)  # hour's start, epoch seconds → published
+    cost: list[float] | None = None  # versions, cost, cpu seconds, gpu seconds; None: no finished work
+    buckets: list[list[int | None]] = field(default_factory=list)  # [score bucket, versions, went to review]
+    decisions: dict[str, int] = field(default_factory=dict)  # action → decisions
+    reasons: dict[str, int] = field(default_factory=dict)  # code → versions
+    compliance: dict[str, list[int]] = field(default_factory=dict)  # profile id → [first, passed, blocked]
+    # Decisions made that day, all products whatever the filters (review.effort).
+    effort: PeriodEffort = field(default_factory=dict)
+
+    @classmethod
+    def merged(cls, parts: Iterable[DayFigures]) -> DayFigures:
+        """One period's figures from those of its parts (a day from its hours)."""
+        parts = list(parts)
+        total = cls()
+        buckets: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+        decisions: Counter[str] = Counter()
+        reasons: Counter[str] = Counter()
+        compliance: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        sketches = []
+        for part in parts:
+            sketches.append(part.publication)
+            total.hourly.update(part.hourly)
+            if part.cost is not None:
+                total.cost = [a + b for a, b in zip(total.cost or [0, 0.0, 0.0, 0.0], part.cost, strict=True)]
+            for bucket, n, flagged in part.buckets:
+                buckets[bucket][0] += n or 0
+                buckets[bucket][1] += flagged or 0
+            decisions.update(part.decisions)
+            reasons.update(part.reasons)
+            for profile_id, counts in part.compliance.items():
+                for i, n in enumerate(counts):
+                    compliance[profile_id][i] += n
+        total.publication = Sketch.merged(sketches)
+        total.buckets = [[bucket, n, flagged] for bucket, (n, flagged) in buckets.items()]
+        total.decisions, total.reasons, total.compliance = dict(decisions), dict(reasons), dict(compliance)
+        total.effort = merge_effort(part.effort for part in parts)
+        return total
+
+    def as_json(self) -> dict[str, Any]:
+        payload = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        payload["publication"] = self.publication.as_json()
+        return payload
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> DayFigures:
+        return cls(**{**payload, "publication": Sketch.from_json(payload["publication"])})
+
+
+DayKey = tuple[date, Any]  # (day, the group's value, or None when not grouped)
+
+
+def compute_days(
+    start: datetime, end: datetime, filters: Filters | None = None, by: str | None = None, per: str = "day"
+) -> dict[DayKey, DayFigures]:
+    """The figures of every day the range touches (over the part of it in the range), keyed by
+    (day, value of the `by` group: a key of GROUPS, or None for no grouping), one grouped query
+    per figure. Without `by` every day is there, quiet ones empty; with it, only the (day,
+    value) pairs that have something. `per="hour"`: the same per clock hour, keyed by the
+    hour's start instead of the day."""
+    filters = filters or NO_FILTERS
+    group, grouping = (["grp"], {"grp": F(GROUPS[by])}) if by else ([], {})
+    trunc: type[TruncDate] | type[TruncHour] = TruncHour if per == "hour" else TruncDate
+    figures: dict[DayKey, DayFigures] = defaultdict(DayFigures)
+    if not by:
+        for period in _hour_starts(start, end) if per == "hour" else _days(start, end):
+            figures[(period, None)] = DayFigures()
+
+    def key(row: tuple[Any, ...]) -> DayKey:
+        period = row[0]
+        if isinstance(period, datetime) and timezone.is_naive(period):
+            period = timezone.make_aware(period)  # raw SQL (reasons, decisions) gives local wall time
+        return (period, row[1] if by else None)
+
+    published = _versions(filters, published_at__gte=start, published_at__lt=end).order_by()
+    exact: dict[DayKey, list[float]] = defaultdict(list)
+    for row in (
+        published.values(**grouping, day=trunc("published_at"), bucket=SketchBucket(_upload_to_live()))
+        .annotate(n=Count("*"), seconds=ArrayAgg(_upload_to_live()))
+        .values_list("day", *group, "bucket", "n", "seconds")
+    ):
+        *_, bucket, n, seconds = row
+        figures[key(row)].publication.buckets[bucket] += n
+        exact[key(row)] += seconds
+    for day_key, values in exact.items():
+        figures[day_key].publication.exact = sorted(values) if len(values) <= sketch.EXACT_UP_TO else None
+    for row in (
+        published.values(**grouping, hour=TruncHour("published_at"))
+        .annotate(n=Count("*"))
+        .values_list("hour", *group, "n")
+    ):
+        hour, n = row[0], row[-1]
+        period = hour if per == "hour" else timezone.localtime(hour).date()
+        figures[(period, row[1] if by else None)].hourly[str(int(hour.timestamp()))] = n
+
+    for row in (
+        _computed(start, end, filters)
+        .values(**grouping, day=trunc(_finished_at()))
+        .annotate(**_cost_columns())
+        .order_by()
+        .values_list("day", *group, "versions", "cost", "cpu_seconds", "gpu_seconds")
+    ):
+        figures[key(row)].cost = list(row[-4:])
+
+    scored = _versions(filters, scored_at__gte=start, scored_at__lt=end)
+    last = 100 // SCORE_BUCKET_WIDTH - 1
+    for row in (
+        scored.values(
+            **grouping,
+            day=trunc("scored_at"),
+            bucket=Least(F("score") / Value(SCORE_BUCKET_WIDTH), Value(last)),
+        )
+        .annotate(n=Count("*"), flagged=Count(Value(1), filter=WENT_TO_REVIEW))
+        .order_by()
+        .values_list("day", *group, "bucket", "n", "flagged")
+    ):
+        figures[key(row)].buckets.append(list(row[-3:]))
+    for row in _decisions_per_day(scored, grouping, trunc):
+        figures[key(row)].decisions[row[-2]] = row[-1]
+    flagged = scored.filter(WENT_TO_REVIEW).order_by().values("reasons", **grouping, day=trunc("scored_at"))
+    for row in count_reason_codes(flagged, "day", *group):
+        figures[key(row)].reasons[row[-2]] = row[-1]
+
+    renditions = Rendition.objects.filter(
+        created_at__gte=start, created_at__lt=end, first_attempt=True, compliance_passed__isnull=False
+    ).filter(filters.catalog_q(prefix="version__"))
+    if filters.profile is not None:
+        renditions = renditions.filter(profile__slug=filters.profile)
+    via_version = {"grp": F(f"version__{GROUPS[by]}")} if by else {}
+    for row in (
+        renditions.values("profile_id", **via_version, day=trunc("created_at"))
+        .annotate(first=Count("*"), passed=Count(Value(1), filter=Q(compliance_passed=True)))
+        .order_by()
+        .values_list("day", *group, "profile_id", "first", "passed")
+    ):
+        figures[key(row)].compliance[str(row[-3])] = [row[-2], row[-1], 0]
+    for row in (
+        blocked_channels(start, end, filters)
+        .values("profile_id", **via_version, day=trunc("created_at"))
+        .annotate(n=Count("*"))
+        .order_by()
+        .values_list("day", *group, "profile_id", "n")
+    ):
+        figures[key(row)].compliance.setdefault(str(row[-2]), [0, 0, 0])[2] = row[-1]
+    # Review effort counts every product: the same for any filters, and for every group.
+    for period, effort in effort_per_period(start, end, per).items():
+        if by:
+            for (at, _), day in figures.items():
+                if at == period:
+                    day.effort = effort
+        else:
+            figures[(period, None)].effort = effort
+    return dict(figures)
+
+
+def _decisions_per_day(
+    scored: QuerySet[ImageVersion], grouping: dict[str, F], trunc: type[TruncDate] | type[TruncHour]
+) -> list[tuple[Any, ...]]:
+    """(day of scored_at, *group, action, decisions) of the range's versions that went to review.
+
+    Joined to the flagged versions' index-only range, which brings their day along: taking
+    scored_at through the decision's foreign key looked every version up again, twice as slow.
+    """
+    flagged = scored.filter(WENT_TO_REVIEW).order_by().values(**grouping, vid=F("pk"), day=trunc("scored_at"))
+    inner_sql, params = flagged.query.sql_with_params()
+    columns = "".join(f", v.{connection.ops.quote_name(name)}" for name in grouping)
+    sql = (
+        f"SELECT v.day{columns}, d.action, COUNT(*) AS n "  # noqa: S608 - ORM-built and parametrised
+        f"FROM {ReviewDecision._meta.db_table} AS d JOIN ({inner_sql}) AS v ON d.version_id = v.vid "
+        f"GROUP BY {', '.join(str(i) for i in range(1, len(grouping) + 3))}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# --- a range, composed from its days ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimeToPublication:
+    count: int
+    median_seconds: float | None
+    p90_seconds: float | None
+    p95_seconds: float | None
+
+
+@dataclass(frozen=True)
+class DailyTimeToPublication:
+    day: date
+    count: int
+    median_seconds: float | None
+
+
+@dataclass(frozen=True)
+class ManualIntervention:
+    total: int
+    flagged: int
+    share: float | None
+    approve: int
+    reject: int
+    reprocess: int
 
 
 @dataclass(frozen=True)
@@ -343,7 +457,6 @@ class ComputeCost:
 
     @classmethod
     def of_days(cls, days: list[DailyCost]) -> ComputeCost:
-        """The range's total from cost_per_day's rows, so the page reads the range once."""
         versions, cost = sum(d.versions for d in days), sum(d.cost for d in days)
         return cls(
             versions=versions,
@@ -354,30 +467,144 @@ class ComputeCost:
         )
 
 
-def _cost_columns() -> dict[str, Aggregate]:
-    return {
-        "versions": Count("*"),
-        "cost": _cost_expression(),
-        "cpu_seconds": Sum("compute_seconds", filter=~Q(compute_device="gpu"), default=0.0),
-        "gpu_seconds": Sum("compute_seconds", filter=Q(compute_device="gpu"), default=0.0),
-    }
+@dataclass(frozen=True)
+class ProfileCompliance:
+    profile: str
+    renditions_first_attempt: int
+    passed_first_attempt: int
+    rate: float | None
+    # Versions that became blocked on the profile in the range: below its minimum (never
+    # rendered, so not among the attempts) or with a rendition that failed its checks.
+    blocked: int = 0
 
 
-def compute_cost(start: datetime, end: datetime, filters: Filters | None = None) -> ComputeCost:
-    """Model compute spent on versions that finished processing (scored or failed) in the range.
-
-    Seconds come from compute_seconds, priced per compute_device with
-    LIGHTBOX_GPU_SECOND_PRICE for "gpu" and LIGHTBOX_CPU_SECOND_PRICE otherwise.
-    """
-    row = _computed(start, end, filters).aggregate(**_cost_columns())
-    cost_per_image = row["cost"] / row["versions"] if row["versions"] else None
-    return ComputeCost(cost_per_image=cost_per_image, **row)
+@dataclass(frozen=True)
+class HourlyThroughput:
+    hour: datetime
+    published: int
 
 
-def cost_per_day(start: datetime, end: datetime, filters: Filters | None = None) -> list[DailyCost]:
-    """compute_cost per day (current time zone, UTC), oldest first; days without finished
-    work are left out. `ComputeCost.of_days` sums them back to compute_cost."""
-    return cost_breakdown(start, end, filters).days
+@dataclass(frozen=True)
+class ScoreBucket:
+    low: int
+    high: int  # inclusive
+    count: int
+
+
+@dataclass(frozen=True)
+class ScoredBreakdown:
+    intervention: ManualIntervention
+    scores: list[ScoreBucket]
+
+
+@dataclass(frozen=True)
+class RangeFigures:
+    """A range's KPIs, composed from its days."""
+
+    ttp: TimeToPublication  # upload-to-live of versions published in the range, percentile_cont
+    ttp_daily: list[DailyTimeToPublication]  # its median per day, every day the range touches
+    hourly: list[HourlyThroughput]  # publications per hour, every hour the range touches (if asked)
+    cost_days: list[DailyCost]  # days without finished work left out
+    cost: ComputeCost
+    scored: ScoredBreakdown  # versions scored in the range: who went to a person, the scores
+    reasons: list[tuple[str, int]]  # flag reasons of those who did, most frequent first
+    compliance: list[ProfileCompliance]  # per profile slug
+    effort: ReviewEffort  # decisions made in the range, all products
+
+
+def compose(
+    start: datetime, end: datetime, days: Iterable[tuple[date, DayFigures]], hourly: bool = True
+) -> RangeFigures:
+    """The range's figures from its days' (every day the range touches, oldest first).
+    `hourly=False` leaves the publications per hour out (a page drawing them per day)."""
+    with_hours = hourly
+    days = list(days)
+    buckets: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
+    decisions: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    compliance: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    per_hour: dict[datetime, int] = {}
+    tz = timezone.get_current_timezone()
+    for _, figures in days:
+        for bucket, n, flagged in figures.buckets:
+            buckets[bucket][0] += n or 0
+            buckets[bucket][1] += flagged or 0
+        decisions.update(figures.decisions)
+        reasons.update(figures.reasons)
+        for profile_id, counts in figures.compliance.items():
+            for i, n in enumerate(counts[:3]):
+                compliance[int(profile_id)][i] += n
+        for moment, n in figures.hourly.items() if with_hours else ():
+            at = datetime.fromtimestamp(int(moment), tz)
+            per_hour[at] = per_hour.get(at, 0) + n
+    publication = Sketch.merged(figures.publication for _, figures in days)
+    total, flagged_total = sum(n for n, _ in buckets.values()), sum(f for _, f in buckets.values())
+    intervention = ManualIntervention(
+        total=total,
+        flagged=flagged_total,
+        share=flagged_total / total if total else None,
+        approve=decisions[ReviewAction.APPROVE],
+        reject=decisions[ReviewAction.REJECT],
+        reprocess=decisions[ReviewAction.REPROCESS],
+    )
+    slugs = (
+        dict(MarketplaceProfile.objects.filter(pk__in=list(compliance)).values_list("pk", "slug"))
+        if compliance
+        else {}
+    )
+    cost_days = [DailyCost(day, int(f.cost[0]), *f.cost[1:]) for day, f in days if f.cost is not None]
+    return RangeFigures(
+        ttp=TimeToPublication(
+            publication.count,
+            publication.quantile(0.5),
+            publication.quantile(0.9),
+            publication.quantile(0.95),
+        ),
+        ttp_daily=[
+            DailyTimeToPublication(day, f.publication.count, f.publication.quantile(0.5)) for day, f in days
+        ],
+        hourly=_hours(start, end, per_hour) if with_hours else [],
+        cost_days=cost_days,
+        cost=ComputeCost.of_days(cost_days),
+        scored=ScoredBreakdown(intervention, _score_buckets(buckets)),
+        reasons=sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
+        compliance=sorted(
+            (
+                ProfileCompliance(slugs[pk], first, passed, passed / first if first else None, blocked)
+                for pk, (first, passed, blocked) in compliance.items()
+            ),
+            key=lambda row: row.profile,
+        ),
+        effort=compose_effort(figures.effort for _, figures in days),
+    )
+
+
+def _hours(start: datetime, end: datetime, counts: dict[datetime, int]) -> list[HourlyThroughput]:
+    """Every clock hour (current time zone) the range touches, zero-filled."""
+    return [HourlyThroughput(hour, counts.get(hour, 0)) for hour in _hour_starts(start, end)]
+
+
+def _score_buckets(counts: dict[int | None, list[int]]) -> list[ScoreBucket]:
+    """Ten buckets: 0–9, 10–19, … 90–100 (integer division; 100 joins the 90s)."""
+    last = 100 // SCORE_BUCKET_WIDTH - 1
+    return [
+        ScoreBucket(
+            low=i * SCORE_BUCKET_WIDTH,
+            high=100 if i == last else (i + 1) * SCORE_BUCKET_WIDTH - 1,
+            count=counts[i][0] if i in counts else 0,
+        )
+        for i in range(last + 1)
+    ]
+
+
+def over_range(start: datetime, end: datetime, filters: Filters | None = None) -> RangeFigures:
+    """The range's figures composed from its days computed now (insights.daycache reads the
+    past ones from storage instead)."""
+    days = compute_days(start, end, filters)
+    return compose(start, end, ((day, figures) for (day, _), figures in sorted(days.items())))
+
+
+# --- cost per volume tier (live: a version's tier is its place in its month) -------
 
 
 @dataclass(frozen=True)
@@ -413,16 +640,22 @@ def _months(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     return months
 
 
-def _tier_starts(start: datetime, end: datetime) -> list[tuple[datetime, datetime, uuid.UUID]]:
+def _tier_starts(
+    start: datetime, end: datetime, finished_per_day: dict[date, int] | None = None
+) -> list[tuple[datetime, datetime, uuid.UUID]]:
     """(month start, finished_at, id) of the first version of each tier but the first that
     some month reaches before `end`: the version finished N-th in its month, N a threshold,
     in (finished, id) order, over all versions. Oldest first.
 
-    Each month is walked once along the finished-time index: to the first threshold with
-    OFFSET, then from that version on to the next.
+    `finished_per_day` (versions finished each day, unfiltered, as insights.daycache stores
+    them) tells on which day a threshold falls, so only that day is walked along the
+    finished-time index, with an OFFSET under a day's work. From the first day it lacks, the
+    rest of the month is walked: to the threshold with OFFSET, then on from that version.
     """
     found = []
-    thresholds = [low for low, _ in settings.LIGHTBOX_VOLUME_TIERS]
+    known = finished_per_day or {}
+    tz = timezone.get_current_timezone()
+    thresholds = [low for low, _ in settings.LIGHTBOX_VOLUME_TIERS][1:]
     for month_start, month_end in _months(start, end):
         walk = (
             ImageVersion.objects.filter(compute_seconds__isnull=False)
@@ -431,61 +664,53 @@ def _tier_starts(start: datetime, end: datetime) -> list[tuple[datetime, datetim
             .order_by("finished_at", "pk")
             .values_list("finished_at", "pk")
         )
-        for previous, low in itertools.pairwise(thresholds):
-            first = walk[low - previous : low - previous + 1].first()
+        before = 0  # versions of the month before `day`
+        day = month_start.date()
+        anchor: tuple[date, Any, int] | None = None  # (day, walk from a version, its rank in the month)
+        for low in thresholds:
+            while day in known and before + known[day] <= low:
+                before += known[day]
+                day += timedelta(days=1)
+            midnight = datetime.combine(day, time.min, tzinfo=tz)
+            if midnight >= min(month_end, end):
+                break  # the month ended (or the range did) before this tier
+            if anchor is None or anchor[0] != day:
+                anchor = (day, walk.filter(finished_at__gte=midnight), before)
+            _, rest, rank = anchor
+            first = rest[low - rank : low - rank + 1].first()
             if first is None:
                 break  # the month ended (or the range did) before this tier
             found.append((month_start, *first))
-            # The rest of the walk starts at this version (keyset: the >= is the index
-            # range, the OR settles ties on the time).
+            # A next tier on the same day walks on from this version (keyset: the >= is the
+            # index range, the OR settles ties on the time).
             at, pk = first
-            walk = walk.filter(finished_at__gte=at).filter(Q(finished_at__gt=at) | Q(pk__gte=pk))
+            anchor = (
+                day,
+                walk.filter(finished_at__gte=at).filter(Q(finished_at__gt=at) | Q(pk__gte=pk)),
+                low,
+            )
     return found
 
 
-@dataclass(frozen=True)
-class CostBreakdown:
-    days: list[DailyCost]
-    tiers: list[VolumeTier]
-
-    @property
-    def total(self) -> ComputeCost:
-        return ComputeCost.of_days(self.days)
-
-
-def cost_breakdown(start: datetime, end: datetime, filters: Filters | None = None) -> CostBreakdown:
-    """compute_cost per day and per volume tier, from one pass over the range.
-
-    Tiers (LIGHTBOX_VOLUME_TIERS) are all listed, empty ones too. A version's tier depends
-    on how many versions, of any brand or batch, finished before it in its calendar month
-    (current time zone; ties by id): with "0:1.0,10000:0.8" the first 10,000 of a month are
-    priced at list, the rest at 80%. So the count starts at the month's beginning even when
-    the range starts later, and filters narrow which versions are reported, never how they
-    are ranked.
-
-    Rather than rank every version (a sort of whole months), the first version of each
-    tier is found per month by walking the index (_tier_starts). A tier changes only there,
-    so a day without such a version is in one tier, and only the few days with one are
-    read again, split at it.
-    """
-    computed = _computed(start, end, filters)
-    days = [
-        DailyCost(**row)
-        for row in computed.annotate(day=TruncDate(_finished_at()))
-        .values("day")
-        .annotate(**_cost_columns())
-        .order_by("day")
-    ]
-    return CostBreakdown(days=days, tiers=volume_tiers(start, end, filters, days))
-
-
 def volume_tiers(
-    start: datetime, end: datetime, filters: Filters | None, days: list[DailyCost]
+    start: datetime,
+    end: datetime,
+    filters: Filters | None,
+    days: list[DailyCost],
+    finished_per_day: dict[date, int] | None = None,
 ) -> list[VolumeTier]:
-    """cost_breakdown's tiers from the range's per-day costs (`days`, as cost_per_day gives them,
-    possibly from insights.daycache): only the days where a tier starts are read again."""
+    """compute cost split by LIGHTBOX_VOLUME_TIERS, from the range's per-day costs (`days`, as
+    RangeFigures.cost_days gives them): only the days where a tier starts are read again.
+
+    Tiers are all listed, empty ones too. A version's tier depends on how many versions, of
+    any brand or batch, finished before it in its calendar month (current time zone; ties by
+    id): with "0:1.0,10000:0.8" the first 10,000 of a month are priced at list, the rest at
+    80%. So the count starts at the month's beginning even when the range starts later, and
+    filters narrow which versions are reported, never how they are ranked. The first version
+    of each tier is found per month (_tier_starts; `finished_per_day` spares most of the walk).
+    A tier changes only there, so a day without such a version is in one tier."""
     computed = _computed(start, end, filters)
-    tier_starts = _tier_starts(start, end)
+    tier_starts = _tier_starts(start, end, finished_per_day)
     in_tier: dict[int, tuple[int, float]] = {}
 
     def add(tier: int, versions: int, cost: float) -> None:
@@ -503,12 +728,27 @@ def volume_tiers(
         if not splits:
             add(tier, day.versions, day.cost)
             continue
+        lo, hi = max(day_start, start), min(day_end, end)
+        if len(splits) == 1:
+            # One tier starts that day: read only the shorter side of it, and take the other
+            # as the rest of the day's total (a filtered read of a whole day is the slow part).
+            at, pk = splits[0]
+            before = (Q(finished_at__lt=at) | Q(finished_at=at, pk__lt=pk)) & Q(finished_at__gte=lo)
+            after = (Q(finished_at__gt=at) | Q(finished_at=at, pk__gte=pk)) & Q(finished_at__lt=hi)
+            read_before = at - lo <= hi - at
+            side = computed.filter(before if read_before else after).aggregate(
+                versions=Count("*"), cost=_cost_expression()
+            )
+            rest = (day.versions - side["versions"], day.cost - side["cost"])
+            add(tier, *((side["versions"], side["cost"]) if read_before else rest))
+            add(tier + 1, *(rest if read_before else (side["versions"], side["cost"])))
+            continue
         at_tier: Expression = Value(tier)
         for at, pk in splits:
             reached = Q(finished_at__gt=at) | Q(finished_at=at, pk__gte=pk)
             at_tier = at_tier + Case(When(reached, then=Value(1)), default=Value(0))
         for n, versions, cost in (
-            computed.filter(finished_at__gte=max(day_start, start), finished_at__lt=min(day_end, end))  # type: ignore[misc]
+            computed.filter(finished_at__gte=lo, finished_at__lt=hi)  # type: ignore[misc]
             .annotate(tier=at_tier)
             .values("tier")
             .annotate(versions=Count("*"), cost=_cost_expression())
@@ -525,154 +765,3 @@ def volume_tiers(
             VolumeTier(label, factor, versions, list_cost, tiered, tiered / versions if versions else None)
         )
     return volume
-
-
-def cost_per_volume_tier(start: datetime, end: datetime, filters: Filters | None = None) -> list[VolumeTier]:
-    """cost_breakdown's volume tiers: compute_cost's versions split by LIGHTBOX_VOLUME_TIERS."""
-    return cost_breakdown(start, end, filters).tiers
-
-
-# --- first-pass compliance --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProfileCompliance:
-    profile: str
-    renditions_first_attempt: int
-    passed_first_attempt: int
-    rate: float | None
-    # Versions that became blocked on the profile in the range: below its minimum (never
-    # rendered, so not among the attempts) or with a rendition that failed its checks.
-    blocked: int = 0
-
-
-def first_pass_compliance(
-    start: datetime, end: datetime, filters: Filters | None = None
-) -> list[ProfileCompliance]:
-    """Per profile slug, the share of first-attempt renditions made in the range that passed,
-    and the channels blocked in the range (BlockedChannel.created_at).
-
-    Renditions not checked yet (compliance_passed is None) are not counted.
-    """
-    filters = filters or NO_FILTERS
-    qs = Rendition.objects.filter(
-        created_at__gte=start,
-        created_at__lt=end,
-        first_attempt=True,
-        compliance_passed__isnull=False,
-    ).filter(filters.catalog_q(prefix="version__"))
-    if filters.profile is not None:
-        qs = qs.filter(profile__slug=filters.profile)
-    # Grouped by the id the index holds; the few slugs are looked up after.
-    counts: dict[int, list[int]] = {
-        row["profile_id"]: [row["first"], row["passed"], 0]
-        for row in qs.values("profile_id")
-        .annotate(first=Count("*"), passed=Count(Value(1), filter=Q(compliance_passed=True)))
-        .order_by()
-    }
-    for profile_id, blocked in (
-        blocked_channels(start, end, filters).values_list("profile_id").annotate(n=Count("*")).order_by()
-    ):
-        counts.setdefault(profile_id, [0, 0, 0])[2] = blocked
-    slugs = dict(MarketplaceProfile.objects.filter(pk__in=list(counts)).values_list("pk", "slug"))
-    return sorted(
-        (
-            ProfileCompliance(slugs[pk], first, passed, passed / first if first else None, blocked)
-            for pk, (first, passed, blocked) in counts.items()
-        ),
-        key=lambda row: row.profile,
-    )
-
-
-def blocked_channels(
-    start: datetime, end: datetime, filters: Filters | None = None
-) -> QuerySet[BlockedChannel]:
-    """Channels blocked in the range, narrowed like the renditions (catalog_blocked_created_idx)."""
-    filters = filters or NO_FILTERS
-    qs = BlockedChannel.objects.filter(created_at__gte=start, created_at__lt=end).filter(
-        filters.catalog_q(prefix="version__")
-    )
-    if filters.profile is not None:
-        qs = qs.filter(profile__slug=filters.profile)
-    return qs
-
-
-# --- throughput, scores, reasons --------------------------------------------
-
-
-@dataclass(frozen=True)
-class HourlyThroughput:
-    hour: datetime
-    published: int
-
-
-def throughput_per_hour(
-    start: datetime, end: datetime, filters: Filters | None = None
-) -> list[HourlyThroughput]:
-    """Versions published per hour (current time zone, UTC), every hour the range touches, zero-filled."""
-    counts = dict(
-        _versions(filters, published_at__gte=start, published_at__lt=end)
-        .annotate(hour=TruncHour("published_at"))
-        .values("hour")
-        .annotate(published=Count("*"))
-        .values_list("hour", "published")
-    )
-    hours = []
-    # Truncate in the time zone TruncHour used, so the hours line up with the counts.
-    hour = timezone.localtime(start).replace(minute=0, second=0, microsecond=0)
-    while hour < end:
-        hours.append(HourlyThroughput(hour, counts.get(hour, 0)))
-        hour += timedelta(hours=1)
-    return hours
-
-
-@dataclass(frozen=True)
-class ScoreBucket:
-    low: int
-    high: int  # inclusive
-    count: int
-
-
-def _score_buckets(buckets: list[tuple[int | None, int, int]]) -> list[ScoreBucket]:
-    counts = {bucket: n for bucket, n, _ in buckets if bucket is not None}
-    last = 100 // SCORE_BUCKET_WIDTH - 1
-    return [
-        ScoreBucket(
-            low=i * SCORE_BUCKET_WIDTH,
-            high=100 if i == last else (i + 1) * SCORE_BUCKET_WIDTH - 1,
-            count=counts.get(i, 0),
-        )
-        for i in range(last + 1)
-    ]
-
-
-def score_distribution(start: datetime, end: datetime, filters: Filters | None = None) -> list[ScoreBucket]:
-    """Quality scores of versions scored in the range, in ten buckets: 0–9, 10–19, … 90–100."""
-    return _score_buckets(_scored_buckets(_scored(start, end, filters)))
-
-
-@dataclass(frozen=True)
-class ScoredBreakdown:
-    intervention: ManualIntervention
-    scores: list[ScoreBucket]
-
-
-def scored_breakdown(start: datetime, end: datetime, filters: Filters | None = None) -> ScoredBreakdown:
-    """manual_intervention and score_distribution from one pass over the scored range."""
-    scored = _scored(start, end, filters)
-    buckets = _scored_buckets(scored)
-    return ScoredBreakdown(_intervention(scored, buckets), _score_buckets(buckets))
-
-
-def flag_reasons_ranked(
-    start: datetime, end: datetime, filters: Filters | None = None
-) -> list[tuple[str, int]]:
-    """(reason code, versions) over versions scored in the range that went to review,
-    most frequent first, ties by code. A code repeated on one version counts once."""
-    flagged = (
-        _versions(filters, scored_at__gte=start, scored_at__lt=end)
-        .filter(WENT_TO_REVIEW)
-        .order_by()
-        .values("reasons")
-    )
-    return [(code, count) for code, count in count_reason_codes(flagged)]

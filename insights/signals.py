@@ -1,22 +1,25 @@
-"""Invalidation of the dashboard's day cache (insights.daycache), in the transaction of the change.
+"""Invalidation of the dashboard's stored days and hours (insights.daycache), in the transaction
+of the change.
 
-Each receiver deletes the cached days, for every set of filters, whose figures the change can
-move. What bypasses these signals (QuerySet.update, raw SQL) is bounded by daycache.MAX_AGE.
+Each receiver deletes the stored days and hours, for every set of filters, whose figures the
+change can move. What bypasses these signals (QuerySet.update, raw SQL) is bounded by daycache.MAX_AGE.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from catalog.models import BlockedChannel, ImageVersion, Product, Rendition, ReviewDecision
+from catalog.models import BlockedChannel, ImageVersion, Product, Rendition
 from catalog.signals import version_status_changed
 from insights.models import DashboardDay
+from review.models import ReviewDecision
 
 # The timestamps a version's figures are counted by (scored_at: quality and decisions;
 # published_at: publication; COALESCE(scored_at, failed_at): cost; queued_at for good measure).
@@ -24,10 +27,18 @@ VERSION_TIMES = ("queued_at", "scored_at", "reviewed_at", "published_at", "faile
 
 
 def forget_days(moments: Iterable[datetime | None]) -> None:
-    """Delete the cached days (current time zone) of these moments, for every set of filters."""
-    days = {timezone.localdate(moment) for moment in moments if isinstance(moment, datetime)}
-    if days:
-        DashboardDay.objects.filter(day__in=days).delete()
+    """Delete the stored days (current time zone) of these moments, and the stored hours they
+    fall in, for every set of filters. Other hours of those days stay: a version processed now
+    drops nothing of today's past hours."""
+    wanted = Q()
+    for moment in moments:
+        if isinstance(moment, datetime):
+            day = timezone.localdate(moment)
+            midnight = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+            hour = int((moment - midnight).total_seconds() // 3600)
+            wanted |= Q(day=day) & (Q(hour__isnull=True) | Q(hour=hour))
+    if wanted:
+        DashboardDay.objects.filter(wanted).delete()
 
 
 def forget_everything() -> None:
@@ -66,8 +77,9 @@ def on_version_deleted(sender: Any, instance: ImageVersion, **kwargs: Any) -> No
 @receiver(post_save, sender=ReviewDecision, dispatch_uid="insights.daycache.decision_saved")
 @receiver(post_delete, sender=ReviewDecision, dispatch_uid="insights.daycache.decision_deleted")
 def on_decision_changed(sender: Any, instance: ReviewDecision, **kwargs: Any) -> None:
-    # Decisions count on the day their version was scored.
-    forget_days(ImageVersion.objects.filter(pk=instance.version_id).values_list("scored_at", flat=True))
+    # Decisions count on the day their version was scored, and their effort when they were made.
+    scored = ImageVersion.objects.filter(pk=instance.version_id).values_list("scored_at", flat=True)
+    forget_days([*scored, instance.decided_at])
 
 
 @receiver(post_save, sender=Rendition, dispatch_uid="insights.daycache.rendition_saved")

@@ -28,12 +28,13 @@ from django.db import transaction
 from django.db.models import Max
 from PIL import Image, UnidentifiedImageError
 
-from catalog.models import ImageVersion, ReviewDecision, SourceImage
+from catalog.models import ImageVersion, SourceImage
 from lightbox import jobs
 from processing.pipeline import mask_ops
 from processing.pipeline.backdrop import estimate_backdrop
 from processing.pipeline.ingest import BadImage, IngestLimits, ingest
 from processing.pipeline.png import encode_png
+from review.models import ReviewDecision
 from review.services import InvalidDecision, StaleDecision, _decide
 
 logger = logging.getLogger("lightbox.review")

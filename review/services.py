@@ -21,10 +21,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from catalog.models import ImageVersion, InvalidTransition, ReviewDecision
+from catalog.models import ImageVersion, InvalidTransition
+from catalog.reshoot import RESHOOT_REASON, request_reshoot
 from lightbox import jobs
 from processing.publishing import forecast
 from processing.thresholds import model_choice_error
+from review.models import ReviewDecision
 
 REJECT_REASONS: tuple[tuple[str, str], ...] = (
     ("wrong_product", "Wrong product in the photo"),
@@ -233,8 +235,19 @@ def do_reject(version_id: Any, reviewer: Any, reason: str, note: str = "") -> Im
     if reason == "other" and not note:
         raise InvalidDecision("Say in the note why this is rejected.")
     return _decide(
-        version_id, reviewer, ReviewDecision.Action.REJECT, "reject", reason=reason, note=note[:2000]
+        version_id,
+        reviewer,
+        ReviewDecision.Action.REJECT,
+        "reject",
+        reason=reason,
+        note=note[:2000],
+        then=_tell_the_catalog if reason == RESHOOT_REASON else None,
     )
+
+
+def _tell_the_catalog(version: ImageVersion) -> None:
+    """A photo sent back for a reshoot puts its product on the merchandisers' list (catalog.reshoot)."""
+    request_reshoot(version.source.product_id, version.reviewed_at or timezone.now())
 
 
 def clean_reprocess_options(options: dict[str, Any], width: int, height: int) -> dict[str, Any]:

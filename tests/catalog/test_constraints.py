@@ -13,11 +13,11 @@ from catalog.models import (
     MarketplaceProfile,
     Product,
     Rendition,
-    ReviewDecision,
     SourceImage,
     UploadBatch,
 )
 from processing.models import CategoryThresholds
+from review.models import ReviewDecision
 
 pytestmark = pytest.mark.django_db
 

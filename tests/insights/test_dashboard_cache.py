@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from catalog.models import ImageVersion, Rendition, ReviewDecision
+from catalog.models import ImageVersion, Rendition
 from insights import daycache, kpis
 from insights.dashboard import dashboard_kpis
 from insights.models import DashboardDay
+from review.models import ReviewDecision
 from review.services import do_approve
 from tests.insights import test_kpis
 from tests.insights.test_kpis import at
@@ -27,31 +28,29 @@ WHOLE = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC))
 PARTIAL = (at(hours=-12), at(hours=30))
 
 
-def live(start, end, filters):
-    """The figures as insights.kpis computes them over the whole range, without the cache."""
-    costs = kpis.cost_breakdown(start, end, filters)
+def figures_of(start, end, filters, figures, finished_per_day=None):
     return {
-        "ttp_daily": kpis.time_to_publication_per_day(start, end, filters),
-        "cost_days": costs.days,
-        "tiers": costs.tiers,
-        "scored": kpis.scored_breakdown(start, end, filters),
-        "reasons": kpis.flag_reasons_ranked(start, end, filters),
-        "compliance": kpis.first_pass_compliance(start, end, filters),
+        "ttp": figures.ttp,
+        "ttp_daily": figures.ttp_daily,
+        "hourly": figures.hourly,
+        "cost_days": figures.cost_days,
+        "tiers": kpis.volume_tiers(start, end, filters, figures.cost_days, finished_per_day),
+        "scored": figures.scored,
+        "reasons": figures.reasons,
+        "compliance": figures.compliance,
     }
+
+
+def live(start, end, filters):
+    """The range composed from its days computed now, nothing read from storage."""
+    return figures_of(start, end, filters, kpis.over_range(start, end, filters))
 
 
 def cached(start, end, filters):
     with kpis.analytics():
         figures = daycache.range_figures(start, end, filters)
-        tiers = kpis.volume_tiers(start, end, filters, figures.cost_days)
-    return {
-        "ttp_daily": figures.ttp_daily,
-        "cost_days": figures.cost_days,
-        "tiers": tiers,
-        "scored": figures.scored,
-        "reasons": figures.reasons,
-        "compliance": figures.compliance,
-    }
+        # The tiers' walk goes by the stored days' counts, as on the page.
+        return figures_of(start, end, filters, figures, daycache.finished_per_day(start, end))
 
 
 def queries(call):
@@ -97,23 +96,52 @@ def test_the_page_is_the_same_from_the_cache(history, prices, profiles):
         assert DashboardDay.objects.count() == rows
 
 
-def test_partial_days_and_today_are_never_cached(history, prices):
+def test_partial_days_are_stored_by_their_hours_and_the_hour_not_over_never(history, prices):
     assert cached(*PARTIAL, kpis.NO_FILTERS) == live(*PARTIAL, kpis.NO_FILTERS)
-    # Only 2026-03-02 lies whole inside: 21:00 on 03-01 … 15:00 on 03-03.
-    assert list(DashboardDay.objects.values_list("day", flat=True)) == [at().date()]
+    # Only 2026-03-02 lies whole inside: 21:00 on 03-01 … 15:00 on 03-03; of the partial
+    # days, their hours in the range.
+    stored = DashboardDay.objects.order_by("day", "hour").values_list("day", "hour")
+    assert [hour for day, hour in stored if hour is None] == [None]
+    assert [(str(day), hour) for day, hour in stored if hour is not None] == [
+        *(("2026-03-01", h) for h in (21, 22, 23)),
+        *(("2026-03-03", h) for h in range(15)),
+    ]
+    assert cached(*PARTIAL, kpis.NO_FILTERS) == live(*PARTIAL, kpis.NO_FILTERS)
 
     now = timezone.now()
     cached(now - timedelta(days=2), now, kpis.NO_FILTERS)
     today = timezone.localdate(now)
-    assert not DashboardDay.objects.filter(day=today).exists()
-    assert DashboardDay.objects.filter(day=today - timedelta(days=1)).exists()
+    todays = set(DashboardDay.objects.filter(day=today).values_list("hour", flat=True))
+    assert todays == set(range(timezone.localtime(now).hour)), "today's hours that are over, no more"
+    assert DashboardDay.objects.filter(day=today - timedelta(days=1), hour=None).exists()
+
+
+def test_a_version_processed_now_keeps_todays_past_hours_but_an_older_change_drops_its_hour(
+    history, prices, make_version
+):
+    now = timezone.now()
+    cached(now - timedelta(days=1), now, kpis.NO_FILTERS)
+    before = DashboardDay.objects.count()
+    product = test_kpis.Product.objects.create(sku="KPI-NOW", title="Now")
+    make_version(product, status=test_kpis.VersionStatus.QUEUED, queued_at=now)
+    assert DashboardDay.objects.count() == before
+    two_hours_ago = now - timedelta(hours=2)
+    if timezone.localdate(two_hours_ago) == timezone.localdate(now):
+        make_version(product, status=test_kpis.VersionStatus.QUEUED, queued_at=two_hours_ago)
+        assert DashboardDay.objects.count() == before - 1
+        assert not DashboardDay.objects.filter(
+            day=timezone.localdate(now), hour=timezone.localtime(two_hours_ago).hour
+        ).exists()
+    assert cached(now - timedelta(days=1), now, kpis.NO_FILTERS) == live(
+        now - timedelta(days=1), now, kpis.NO_FILTERS
+    )
 
 
 def test_a_stale_day_is_computed_again(history, prices):
     truth = live(*WHOLE, kpis.NO_FILTERS)
     cached(*WHOLE, kpis.NO_FILTERS)
     # A change the signals cannot see: the cached row is wrong, but over a day old.
-    wrong = daycache.DayFigures(published=999).as_json()
+    wrong = kpis.DayFigures(hourly={str(int(at().timestamp())): 999}).as_json()
     DashboardDay.objects.update(payload=wrong, computed_at=timezone.now() - daycache.MAX_AGE)
 
     assert cached(*WHOLE, kpis.NO_FILTERS) == truth
@@ -159,7 +187,7 @@ def test_a_new_rendition_on_a_past_day_changes_its_compliance(history, profiles)
 
     after = cached(*WHOLE, kpis.NO_FILTERS)["compliance"]
     assert after != before
-    assert after == kpis.first_pass_compliance(*WHOLE)
+    assert after == live(*WHOLE, kpis.NO_FILTERS)["compliance"]
     # b now belongs to the profile: its scored and published figures join the filtered days.
     now_filtered = cached(*WHOLE, kpis.Filters(profile=second.slug))
     assert now_filtered != profile_filtered
@@ -231,21 +259,11 @@ def test_blocked_channels_count_the_same_from_cached_days_and_deleting_one_forge
     first, _ = profiles
     blocked = test_kpis.block(history["b"], first, at(hours=7))
     warm = cached(*WHOLE, kpis.NO_FILTERS)["compliance"]
-    assert warm == kpis.first_pass_compliance(*WHOLE)
+    assert warm == live(*WHOLE, kpis.NO_FILTERS)["compliance"]
     assert next(row for row in warm if row.profile == first.slug).blocked == 1
 
     blocked.delete()
 
     after = cached(*WHOLE, kpis.NO_FILTERS)["compliance"]
     assert next(row for row in after if row.profile == first.slug).blocked == 0
-    assert after == kpis.first_pass_compliance(*WHOLE)
-
-
-def test_a_day_cached_before_blocked_channels_were_counted_still_adds_up(profiles):
-    first, _ = profiles
-    # Payloads written before this figure had [first attempts, passed] per profile.
-    figures = daycache.DayFigures(compliance={str(first.pk): [3, 2]})
-
-    (row,) = daycache._assemble([(at().date(), figures)]).compliance
-
-    assert (row.renditions_first_attempt, row.passed_first_attempt, row.blocked) == (3, 2, 0)
+    assert after == live(*WHOLE, kpis.NO_FILTERS)["compliance"]

@@ -12,7 +12,6 @@ from catalog.models import (
     MarketplaceProfile,
     Product,
     Rendition,
-    ReviewDecision,
     UploadBatch,
     VersionStatus,
 )
@@ -28,19 +27,52 @@ from insights.kpis import (
     ScoredBreakdown,
     TimeToPublication,
     VolumeTier,
-    compute_cost,
-    cost_breakdown,
-    cost_per_day,
-    cost_per_volume_tier,
-    first_pass_compliance,
-    flag_reasons_ranked,
-    manual_intervention,
-    score_distribution,
-    scored_breakdown,
-    throughput_per_hour,
-    time_to_publication,
-    time_to_publication_per_day,
+    over_range,
+    volume_tiers,
 )
+from review.models import ReviewDecision
+
+
+# Each KPI of a range, as the dashboard composes it from the range's days.
+def time_to_publication(start, end, filters=None):
+    return over_range(start, end, filters).ttp
+
+
+def time_to_publication_per_day(start, end, filters=None):
+    return over_range(start, end, filters).ttp_daily
+
+
+def manual_intervention(start, end, filters=None):
+    return over_range(start, end, filters).scored.intervention
+
+
+def score_distribution(start, end, filters=None):
+    return over_range(start, end, filters).scored.scores
+
+
+def compute_cost(start, end, filters=None):
+    return over_range(start, end, filters).cost
+
+
+def cost_per_day(start, end, filters=None):
+    return over_range(start, end, filters).cost_days
+
+
+def cost_per_volume_tier(start, end, filters=None):
+    return volume_tiers(start, end, filters, cost_per_day(start, end, filters))
+
+
+def first_pass_compliance(start, end, filters=None):
+    return over_range(start, end, filters).compliance
+
+
+def flag_reasons_ranked(start, end, filters=None):
+    return over_range(start, end, filters).reasons
+
+
+def throughput_per_hour(start, end, filters=None):
+    return over_range(start, end, filters).hourly
+
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = (T0, T0 + timedelta(days=1))
@@ -434,20 +466,49 @@ def test_a_filter_narrows_the_versions_reported_but_not_their_place_in_the_month
     ]
 
 
+def test_a_day_with_one_tier_start_is_split_from_either_side(history, settings, prices):
+    # The 5th of March is f or g (12:00): Loom's c before it, f after (or at) it.
+    settings.LIGHTBOX_VOLUME_TIERS = ((0, 1.0), (4, 0.5))
+    assert cost_per_volume_tier(*DAY, Filters(brand="Loom")) == [
+        tier("1–4", 1.0, 1, 0.3, 0.3),
+        tier("5+", 0.5, 1, 0.01, 0.005),
+    ]
+    # The 8th is i, at 09:00 on 03-03, late in a day the range ends at 10:00.
+    settings.LIGHTBOX_VOLUME_TIERS = ((0, 1.0), (7, 0.5))
+    assert cost_per_volume_tier(T0, at(hours=25)) == [
+        tier("1–7", 1.0, 7, 0.675, 0.675),
+        tier("8+", 0.5, 1, 0.1, 0.05),
+    ]
+
+
+def test_counts_per_day_lead_the_walk_to_the_same_tiers(history, tiers, make_version):
+    april = Product.objects.create(sku="KPI-APR2", title="April")
+    make_version(
+        april,
+        status=VersionStatus.FLAGGED,
+        scored_at=datetime(2026, 4, 1, tzinfo=UTC),
+        compute_seconds=1.0,
+        compute_device="gpu",
+    )
+    march_and_april = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
+    days = cost_per_day(*march_and_april)
+    walked = volume_tiers(*march_and_april, None, days)
+    # Finished in March: a, b, c, e, f, g, h on 03-02 and i on 03-03; nothing on the others.
+    counts = {date(2026, 3, 1): 0, date(2026, 3, 2): 7, date(2026, 3, 3): 1, date(2026, 4, 1): 1}
+    assert volume_tiers(*march_and_april, None, days, counts) == walked
+    # Some days known, the rest walked from the first unknown one.
+    assert volume_tiers(*march_and_april, None, days, {date(2026, 3, 1): 0}) == walked
+    assert volume_tiers(*DAY, Filters(brand="Loom"), cost_per_day(*DAY, Filters(brand="Loom")), counts) == (
+        cost_per_volume_tier(*DAY, Filters(brand="Loom"))
+    )
+
+
 def test_volume_tiers_of_an_empty_range_list_every_tier_with_nothing_in_it(history, tiers):
     assert cost_per_volume_tier(*EMPTY) == [
         VolumeTier("1–3", 1.0, 0, 0.0, 0.0, None),
         VolumeTier("4–6", 0.5, 0, 0.0, 0.0, None),
         VolumeTier("7+", 0.25, 0, 0.0, 0.0, None),
     ]
-
-
-def test_one_pass_gives_the_days_and_the_tiers_the_separate_functions_give(history, tiers):
-    two_days = (T0, T0 + timedelta(days=2))
-    both = cost_breakdown(*two_days)
-    assert (both.days, both.tiers) == (cost_per_day(*two_days), cost_per_volume_tier(*two_days))
-    assert both.total.cost == pytest.approx(compute_cost(*two_days).cost)
-    assert both.total.versions == compute_cost(*two_days).versions == 8
 
 
 def test_one_tier_by_default_is_the_plain_compute_cost(history, prices):
@@ -528,11 +589,8 @@ def test_score_distribution_buckets_by_tens_with_100_in_the_top_bucket(history):
     assert sum(b.count for b in buckets) == 0
 
 
-def test_one_pass_over_the_scored_range_gives_intervention_and_scores(history):
-    assert scored_breakdown(*DAY) == ScoredBreakdown(manual_intervention(*DAY), score_distribution(*DAY))
-    assert scored_breakdown(*DAY, Filters(brand="Loom")).intervention == manual_intervention(
-        *DAY, Filters(brand="Loom")
-    )
+def test_the_scored_range_gives_intervention_and_scores_together(history):
+    assert over_range(*DAY).scored == ScoredBreakdown(manual_intervention(*DAY), score_distribution(*DAY))
 
 
 def test_flag_reasons_rank_codes_of_reviewed_versions_counting_each_version_once(history):
@@ -556,7 +614,7 @@ def test_throughput_starts_at_the_hour_holding_the_range_start_but_counts_only_i
 
 
 def test_the_reasons_index_holds_exactly_the_versions_that_went_to_review(db):
-    # flag_reasons_ranked reads reasons from that partial index alone only while its
+    # The day's flag reasons are read from that partial index alone only while its
     # condition is the query's.
     index = next(i for i in ImageVersion._meta.indexes if i.name == "catalog_version_to_review_idx")
     assert str(ImageVersion.objects.filter(index.condition).query) == str(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from catalog.models import ImageVersion, MarketplaceProfile, ReviewDecision, VersionStatus
+from catalog.models import ImageVersion, MarketplaceProfile, VersionStatus
+from review.models import ReviewDecision
 from tests.conftest import photo_bytes
 
 pytestmark = pytest.mark.django_db

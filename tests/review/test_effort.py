@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import ReviewDecision
 from review.effort import review_effort
+from review.models import ReviewDecision
 
 pytestmark = pytest.mark.django_db
 

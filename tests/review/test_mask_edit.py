@@ -13,9 +13,10 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image, ImageDraw
 
-from catalog.models import ImageVersion, ReviewDecision, VersionStatus
+from catalog.models import ImageVersion, VersionStatus
 from processing.jobs import process_version
 from review.mask_edit import do_correct_mask, upright_size
+from review.models import ReviewDecision
 from review.services import InvalidDecision, StaleDecision, claim_next, do_approve
 from tests.conftest import photo_bytes
 

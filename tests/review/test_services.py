@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from catalog.models import ImageVersion, Priority, ReviewDecision, VersionStatus
+from catalog.models import ImageVersion, Priority, VersionStatus
+from review.models import ReviewDecision
 from review.services import (
     InvalidDecision,
     StaleDecision,

@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from catalog.models import ImageVersion, Product, ReviewDecision, SourceImage, UploadBatch, VersionStatus
+from catalog.models import ImageVersion, Product, SourceImage, UploadBatch, VersionStatus
 from review.forms import QueueFilterForm
+from review.models import ReviewDecision
 from review.services import claim_next
 
 pytestmark = pytest.mark.django_db

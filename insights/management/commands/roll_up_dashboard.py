@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from insights.daycache import ROLL_UP_DAYS, roll_up
+
+
+class Command(BaseCommand):
+    help = (
+        "Store the dashboard's past days, with no filter and for every single brand, category, "
+        "upload batch and profile, so that first loads read them (run hourly from cron, or --every)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--days", type=int, default=ROLL_UP_DAYS, help="How many past days to keep stored."
+        )
+        parser.add_argument(
+            "--every", type=int, default=0, help="Keep running, rolling up every N seconds (0: once)."
+        )
+
+    def handle(self, *args: Any, days: int, every: int, **options: Any) -> None:
+        while True:
+            started = time.perf_counter()
+            done = roll_up(days=days)
+            self.stdout.write(
+                f"rolled up {done.days} past days: {done.rows} rows written "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+            if not every:
+                return
+            time.sleep(every)
