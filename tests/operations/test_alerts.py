@@ -36,7 +36,7 @@ def alert_hooks(make_endpoint, redis_conn):
 
 
 def deliver_webhooks() -> None:
-    queue = django_rq.get_queue("default")
+    queue = django_rq.get_queue("interactive")  # webhook deliveries do not wait behind bulk work
     LightboxWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=False)
 
 
