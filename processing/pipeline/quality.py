@@ -449,6 +449,12 @@ def _as_opinion(second: Image.Image | SecondOpinion) -> SecondOpinion:
     return second if isinstance(second, SecondOpinion) else SecondOpinion(foreground=second)
 
 
+def _compare_shape(mask: Image.Image) -> tuple[int, int]:
+    """(height, width) masks are compared at: at most COMPARE_LONG_SIDE on the long side."""
+    scale = min(1.0, COMPARE_LONG_SIDE / max(mask.size))
+    return (max(1, round(mask.height * scale)), max(1, round(mask.width * scale)))
+
+
 def _boolean(mask: Image.Image, shape: tuple[int, int]) -> np.ndarray:
     """`mask` at `shape` (height, width) as booleans, foreground at 128 and above."""
     mask = mask if mask.mode == "L" else mask.convert("L")
@@ -497,8 +503,7 @@ def compare_masks(
     along edges in the photo: a white product on a white sweep is the backdrop's colour,
     but it still has an outline, and a patch of backdrop taken in by mistake has none.
     """
-    scale = min(1.0, COMPARE_LONG_SIDE / max(mask.size))
-    shape = (max(1, round(mask.height * scale)), max(1, round(mask.width * scale)))
+    shape = _compare_shape(mask)
     ours = _boolean(mask, shape)
     other = _boolean(opinion.foreground, shape)
     unsure = _boolean(opinion.unsure, shape) if opinion.unsure is not None else np.zeros(shape, bool)
@@ -553,8 +558,7 @@ def fill_missing_parts(mask: Image.Image, opinion: SecondOpinion, image: Image.I
     edges in the photo (a real object's boundary, not a soft shadow's), is a part the
     segmentation model missed: a second item of a set, a flat grey card beside a bottle.
     The piece keeps the opinion's detail (its working scale), upsampled once."""
-    scale = min(1.0, COMPARE_LONG_SIDE / max(mask.size))
-    shape = (max(1, round(mask.height * scale)), max(1, round(mask.width * scale)))
+    shape = _compare_shape(mask)
     ours = _boolean(mask, shape)
     area = int(ours.sum())
     if area == 0:
