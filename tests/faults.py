@@ -1,6 +1,7 @@
-"""Real faults for tests, on services the test owns: a private redis-server it may flush or
-stop, and a TCP proxy in front of PostgreSQL it can cut (every open connection reset, new
-ones refused) and restore. The shared servers are never touched."""
+"""Real faults for tests, on services the test owns: a private redis-server it may flush,
+stop and start again, and a TCP proxy in front of PostgreSQL, Redis or a bucket it can cut
+(every open connection reset, new ones refused) and restore. The shared servers are never
+touched."""
 
 from __future__ import annotations
 
@@ -22,17 +23,42 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_for_port(port: int, *, up: bool = True, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                if up:
+                    return
+        except OSError:
+            if not up:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"port {port} did not come {'up' if up else 'down'} in {timeout} s")
+
+
 class PrivateRedis:
-    """`redis-server` on a free port, no persistence, in a temporary directory."""
+    """`redis-server` on a free port, no persistence, in a temporary directory; started at
+    once. `stop()` kills it (Redis gone), `start()` brings it back empty on the same port."""
 
     def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed")
+        self.binary = binary
+        self.workdir = workdir
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - a fixed binary and arguments
             [
-                binary,
+                self.binary,
                 "--port",
                 str(self.port),
                 "--bind",
@@ -41,29 +67,19 @@ class PrivateRedis:
                 "",
                 "--appendonly",
                 "no",
-                "--dir",
-                str(workdir),
-            ],  # fmt: skip
+            ],
+            cwd=self.workdir,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
-                return
-            time.sleep(0.05)
-        raise RuntimeError("the private redis-server did not start")
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        wait_for_port(self.port)
 
     def stop(self) -> None:
-        self.process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(5)
-        if self.process.poll() is None:
+        if self.process is not None:
             self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+        wait_for_port(self.port, up=False)
 
 
 class TcpProxy:

@@ -4,19 +4,18 @@ Redis through TCP proxies the test stops, and its storage folder is replaced by 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.faults import TcpProxy, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,76 +66,6 @@ def test_the_probe_file_is_removed(client, db, redis_conn, settings):
 # --- real outages, through proxies -------------------------------------------------------
 
 
-class TcpProxy:
-    """Forwards 127.0.0.1:<port> to a target; stop() closes the listener and every
-    connection, like the service going away; start() brings it back on the same port."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = 0
-        self._listener: socket.socket | None = None
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self.port = listener.getsockname()[1]
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            upstream.settimeout(None)
-            with self._lock:
-                self._sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-
-    def stop(self) -> None:
-        if self._listener is not None:
-            # shutdown() wakes the thread blocked in accept(); close() alone does not on Linux.
-            with contextlib.suppress(OSError):
-                self._listener.shutdown(socket.SHUT_RDWR)
-            self._listener.close()
-            self._listener = None
-        with self._lock:
-            for s in self._sockets:
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            self._sockets.clear()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(url, timeout=20) as response:  # noqa: S310 (loopback)
@@ -156,11 +85,9 @@ def served_through_proxies(db, settings, tmp_path):
     redis_port, _, redis_db = rest.partition("/")
     database = TcpProxy((db_settings["HOST"] or "127.0.0.1", int(db_settings["PORT"] or 5432)))
     redis = TcpProxy((redis_host, int(redis_port)))
-    database.start()
-    redis.start()
     media = tmp_path / "media"
     media.mkdir()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -203,16 +130,16 @@ def test_a_stopped_database_or_redis_fails_the_check_naming_it_and_recovers(serv
         {"status": "ok", "checks": dict.fromkeys(("database", "redis", "storage"), "ok"), "failed": []},
     )
 
-    database.stop()
+    database.cut()
     status, body = _get(url)
     assert (status, body["failed"]) == (503, ["database"])
 
-    database.start()
-    redis.stop()
+    database.restore()
+    redis.cut()
     status, body = _get(url)
     assert (status, body["failed"]) == (503, ["redis"])
 
-    redis.start()
+    redis.restore()
     assert _get(url)[0] == 200
 
 
@@ -221,8 +148,6 @@ def test_a_bucket_that_stops_answering_fails_the_storage_check_and_names_it(
 ):
     """Files in a real S3-compatible bucket (SeaweedFS) reached through a proxy the test cuts."""
     from urllib.parse import urlsplit
-
-    from tests.faults import TcpProxy
 
     proxy = TcpProxy(("127.0.0.1", int(urlsplit(seaweedfs.endpoint).port or 80)))
     try:

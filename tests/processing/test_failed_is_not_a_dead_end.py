@@ -34,7 +34,7 @@ from lightbox.outages import next_try, outage_of
 from processing.jobs import process_version
 from processing.publishing import render_version
 from processing.sweeper import sweep
-from tests.outage_tools import free_port
+from tests.faults import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

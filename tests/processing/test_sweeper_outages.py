@@ -17,7 +17,7 @@ from django.utils import timezone
 from catalog.models import ImageVersion, UploadBatch, VersionStatus
 from processing.sweep_loop import MAX_BACKOFF_SECONDS, next_wait, run_forever
 from processing.sweeper import sweep
-from tests.outage_tools import PrivateRedis, TcpProxy
+from tests.faults import PrivateRedis, TcpProxy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +26,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def private_redis(tmp_path, settings):
     """The queues on a redis-server of the test's own, which it may stop."""
     redis = PrivateRedis(tmp_path)
-    redis.start()
     settings.RQ_QUEUES = {name: {**config, "URL": redis.url} for name, config in settings.RQ_QUEUES.items()}
     yield redis
     redis.stop()
@@ -83,8 +82,7 @@ def test_the_loop_goes_on_after_a_sweep_fails_and_backs_off(private_redis, produ
     waits: list[float] = []
     # The database is unreachable for the first sweep: every query raises.
     real_port = connection.settings_dict["PORT"]
-    proxy = TcpProxy(connection.settings_dict["HOST"] or "127.0.0.1", int(real_port or 5432))
-    proxy.start()
+    proxy = TcpProxy((connection.settings_dict["HOST"] or "127.0.0.1", int(real_port or 5432)))
     try:
         connection.close()
         connection.settings_dict["PORT"] = str(proxy.port)
@@ -112,9 +110,8 @@ def test_the_loop_goes_on_after_a_sweep_fails_and_backs_off(private_redis, produ
 @pytest.fixture
 def cuttable_database():
     proxy = TcpProxy(
-        connection.settings_dict["HOST"] or "127.0.0.1", int(connection.settings_dict["PORT"] or 5432)
+        (connection.settings_dict["HOST"] or "127.0.0.1", int(connection.settings_dict["PORT"] or 5432))
     )
-    proxy.start()
     yield proxy
     proxy.stop()
 

@@ -166,7 +166,7 @@ def test_an_api_token_over_the_api_rate_gets_the_apis_429_with_retry_after(
 
 
 def test_uploads_go_through_when_the_counter_is_unreachable(settings, merchandiser):
-    from tests.outage_tools import free_port
+    from tests.faults import free_port
 
     settings.LIGHTBOX_UPLOAD_RATE_PER_MINUTE = 1
     settings.RQ_QUEUES = {
