@@ -402,8 +402,16 @@ def _measure_photo(
     # (a yellow product washed out); one clipped channel alone is often a legitimately
     # saturated colour, and crushed shadows are judged on luma for the same reason.
     # JPEG ringing keeps a blown highlight from sitting exactly at 255, hence the margin.
-    blown = (rgb[inside] >= 254).sum(axis=1) >= 2
-    clipped = float((blown | (grey[inside] <= 1)).mean())
+    blown = _blown(rgb[inside])
+    crushed = grey[inside] <= 1
+    backdrop_blown = _backdrop_blown_share(rgb, grey, fg)
+    signals["backdrop_clipped_share"] = backdrop_blown
+    if backdrop_blown < 0.5:
+        # The backdrop beside the product keeps its tone, so the photo is exposed right
+        # and a blown product is white (a white mouse on a grey sweep): over-exposure
+        # clips a light backdrop, lit as bright as the product, before the product.
+        blown = np.zeros_like(blown)
+    clipped = float((blown | crushed).mean())
     signals["clipped_share"] = clipped
     if clipped > t.clipped_share_max:
         reasons.append(
@@ -416,6 +424,28 @@ def _measure_photo(
                 severity=_above(clipped, t.clipped_share_max),
             )
         )
+
+
+def _blown(pixels: np.ndarray) -> np.ndarray:
+    return np.asarray((pixels >= 254).sum(axis=1) >= 2)
+
+
+# The band of backdrop beside the product the exposure is judged against, in working px,
+# read at every 4th pixel (the tone of a sweep needs no more).
+_EXPOSURE_RING = (4, 24)
+_RING_STRIDE = 4
+
+
+def _backdrop_blown_share(rgb: np.ndarray, grey: np.ndarray, fg: np.ndarray) -> float:
+    """Share of the backdrop just around the product that is blown out; 1.0 when there
+    is no light backdrop to judge by (a dark or busy scene: the product alone decides)."""
+    step = _RING_STRIDE
+    fg, grey, rgb = fg[::step, ::step], grey[::step, ::step], rgb[::step, ::step]
+    inner, outer = (2 * (width // step) + 1 for width in _EXPOSURE_RING)
+    ring = ndimage.maximum_filter(fg, size=outer) & ~ndimage.maximum_filter(fg, size=inner)
+    if ring.sum() < 50 or float(np.median(grey[ring])) < 200:
+        return 1.0
+    return float(_blown(rgb[ring]).mean())
 
 
 # Fewer edges than this on the product and focus is not judged (a plain, tiny object).

@@ -94,7 +94,8 @@ def test_every_signal_is_recorded(scene):
 
     assert set(report.signals) == {
         "long_side", "coverage", "edge_contact", "uncertain_share", "fragments",
-        "holes_share", "edge_width", "clipped_share", "part_missing", "part_added", "shadow_kept",
+        "holes_share", "edge_width", "clipped_share", "backdrop_clipped_share", "part_missing", "part_added",
+        "shadow_kept",
         "edge_disagreement", "colour_shift",
     }  # fmt: skip
     assert all(isinstance(value, float) for value in report.signals.values())
@@ -203,6 +204,35 @@ def test_an_over_exposed_photo_is_flagged():
 
     assert "exposure" in _codes(report)
     assert not report.passed
+
+
+def test_a_white_product_on_a_sweep_that_keeps_its_tone_is_not_an_exposure_fault():
+    # A white mouse on a light-grey sweep: the product sits at the clip, the sweep at 215.
+    white = product_scene(colour=(255, 255, 255), texture=0.0, noise=0.0, backdrop=(215, 215, 218))
+
+    report = _assess(white, white.model_mask(), second_mask=None)
+
+    assert report.signals["clipped_share"] == 0.0
+    assert "exposure" not in _codes(report)
+
+
+def test_the_same_white_product_over_exposed_with_its_sweep_is_flagged():
+    white = product_scene(colour=(255, 255, 255), texture=0.0, noise=0.0, backdrop=(215, 215, 218))
+    photo = np.asarray(white.image, np.float32) * 1.25
+    bright = Scene(Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)), white.truth)
+
+    report = _assess(bright, bright.model_mask(), second_mask=None)
+
+    assert report.signals["backdrop_clipped_share"] > 0.5
+    assert "exposure" in _codes(report)
+
+
+def test_a_product_blown_out_on_a_dark_backdrop_is_judged_by_the_product_alone():
+    dark = product_scene(colour=(255, 255, 255), texture=0.0, noise=0.0, backdrop=(40, 40, 45))
+
+    report = _assess(dark, dark.model_mask(), second_mask=None)
+
+    assert "exposure" in _codes(report)
 
 
 def test_a_small_original_is_low_resolution(scene):
