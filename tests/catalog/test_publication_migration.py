@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from catalog.models import BlockedChannel, ImageVersion, VersionStatus
 from insights.models import DashboardDay
+from tests.migration_steps import migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,20 +42,11 @@ BACKGROUND = {
 }
 
 
-def migrate(targets):
-    """Migrate to `targets` (None: the newest); the apps (historical models) as they are there."""
-    executor = MigrationExecutor(connection)
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_apps():
     apps = migrate(BEFORE)
     yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate(None)
 
 
 def old_failed_version(apps, sku: str, *, failing: list[str], error: str = OLD_ERROR, size=(600, 400)):

@@ -8,29 +8,20 @@ from datetime import UTC, date, datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 
 from insights.models import DashboardDay
+from tests.migration_steps import migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("review", "0001_initial"), ("insights", None)]
 
 
-def migrate(targets):
-    """Migrate to `targets`; the apps (historical models) as review's are there."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    nodes = [target for target in targets if target[1] is not None]
-    return MigrationExecutor(connection).loader.project_state(nodes).apps
-
-
 @pytest.fixture
 def old_apps():
     apps = migrate(BEFORE)
     yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate(None)
 
 
 def _tables() -> set[str]:
@@ -50,7 +41,7 @@ def test_cached_days_survive_the_move_to_insights(old_apps):
         old.objects.create(day=day, filters_key="brand=Kiln|UTC", payload={"queued": 7}, computed_at=computed)
     assert "review_dashboardday" in _tables()
 
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate(None)
 
     assert "insights_dashboardday" in _tables()
     assert "review_dashboardday" not in _tables()
@@ -79,7 +70,7 @@ def test_cached_days_survive_the_move_to_insights(old_apps):
 
 
 def test_the_move_can_be_reversed_with_the_rows(old_apps):
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate(None)
     DashboardDay.objects.create(
         day=date(2026, 12, 1), filters_key="", payload={"a": 1}, computed_at=datetime(2026, 12, 2, tzinfo=UTC)
     )

@@ -10,25 +10,16 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from catalog.models import Product
 from catalog.reshoot import awaiting_reshoot
 from review.models import ReviewDecision
+from tests.migration_steps import migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("catalog", "0015_durable_intake_jobs"), ("review", "0002_dashboardday_to_insights")]
 DECIDED_AT = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
-
-
-def migrate(targets):
-    """Migrate to `targets` (None: the newest); the apps (historical models) as they are there."""
-    executor = MigrationExecutor(connection)
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
 @pytest.fixture
