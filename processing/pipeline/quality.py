@@ -595,9 +595,14 @@ def fill_missing_parts(mask: Image.Image, opinion: SecondOpinion, image: Image.I
         return None
     other = _boolean(opinion.foreground, shape)
     candidates = other & ~ours
+    backdrop = ~other
     for region in (opinion.unsure, opinion.shadow):
         if region is not None:
             candidates &= ~_boolean(region, shape)
+    if opinion.unsure is not None:
+        backdrop &= ~_boolean(opinion.unsure, shape)
+    # Within reach of a piece's edge once the opening has trimmed it.
+    near_backdrop = ndimage.binary_dilation(backdrop, iterations=3)
     pieces = ndimage.binary_opening(candidates, iterations=2)
     labels, count = ndimage.label(pieces)
     if not count:
@@ -613,8 +618,10 @@ def fill_missing_parts(mask: Image.Image, opinion: SecondOpinion, image: Image.I
         piece = labels == index
         if not (piece & beside).any():
             continue
-        # The piece's own boundary where it faces the backdrop (not where it joins the cut-out).
-        boundary = piece & ~ndimage.binary_erosion(piece) & ~joined
+        # The piece's own boundary where it faces the backdrop (shadow included): not where
+        # it joins the cut-out, nor where it meets what the opinion is unsure of, which is
+        # no outline at all (a keyboard's keys inside a laptop).
+        boundary = piece & ~ndimage.binary_erosion(piece) & ~joined & near_backdrop
         if boundary.sum() >= 8 and float(edges[boundary].mean()) >= _OUTLINED_SHARE:
             keep[index] = True
     if not keep.any():

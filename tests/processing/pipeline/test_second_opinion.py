@@ -279,6 +279,29 @@ def test_a_grey_item_the_cut_out_missed_is_put_back_from_the_backdrop_model():
     assert shot.assess(filled.mask).passed
 
 
+def test_a_missed_part_with_patches_the_opinion_is_unsure_of_is_judged_by_its_outline_on_the_backdrop():
+    """A laptop's keyboard: keys the backdrop model is unsure of dot the missed part.
+    Around them there is no outline to look for; the part's edges towards the backdrop
+    are sharp, so it is put back."""
+    shot = Studio(contact=0.4, grey_item=True)
+    without_item = shot.truth & ~shot.grey_item
+    estimate = estimate_backdrop(shot.image)
+    keys = np.zeros_like(shot.truth)
+    for top in range(320, 520, 40):
+        for left in range(615, 790, 36):
+            keys[top : top + 14, left : left + 22] = True
+    unsure = (np.asarray(estimate.unsure) >= 128) | keys
+    opinion = SecondOpinion(estimate.mask, unsure=shot.mask(unsure), shadow=estimate.shadow)
+
+    filled = fill_missing_parts(shot.mask(without_item), opinion, shot.image)
+
+    assert filled is not None
+    assert "right" in filled.where
+    put_back = (np.asarray(filled.mask) >= 128) & ~without_item
+    assert (put_back & shot.grey_item).sum() > 0.8 * (shot.grey_item & ~keys).sum()
+    assert not (put_back & ~ndimage.binary_dilation(shot.grey_item, iterations=3)).any()
+
+
 def test_a_shadow_left_out_of_a_correct_cut_out_is_not_put_back():
     shot = Studio(contact=0.55, cast=0.45)
 
