@@ -1,0 +1,239 @@
+"""Ghost mannequin: the garment as if worn by no one.
+
+From a cut-out of apparel shot on a mannequin (the photo and its cut-out mask, which
+holds garment and mannequin alike), `make_ghost`:
+
+1. finds the mannequin by its colour (`mannequin.find_mannequin`) and takes it out of
+   the alpha, with soft edges where garment and mannequin meet;
+2. takes green bounced off a chroma-green mannequin off the garment near it;
+3. finds the neck opening: the mannequin seen between the garment's shoulders, above
+   the front neckline (garment on both sides of it, row by row, in the upper part);
+   arm openings and whatever shows below the hem simply become transparent;
+4. with an inner shot (the inside back with its label, cut out the same way), scales
+   it to the opening's width, places its top at the opening's top, centred, and lays
+   it *behind* the front, clipped to the opening (grown a little, so it tucks under
+   the collar);
+5. composes the master like any cut-out (`compose.compose_master`: trimmed, edge
+   colours cleaned).
+
+Doubtful results carry reasons a person understands (`REASONS`): mannequin colour
+left inside the garment, no neck opening, an inner shot that cannot fill the opening,
+no mannequin found at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from processing.pipeline.compose import ComposedMaster, compose_master
+from processing.pipeline.mannequin import MannequinColour, chroma_distance, despill_green, find_mannequin
+
+REASONS: dict[str, str] = {
+    "mannequin_not_found": "No mannequin of the chosen colour was found in the photo: check the mannequin colour set "
+    "on the batch or category.",
+    "mannequin_left": "Part of the garment has the mannequin's colour and was kept: check whether the mannequin "
+    "still shows there or it is the garment's own colour.",
+    "no_opening": "No neck opening was found (no mannequin seen between the shoulders): the neck may look closed.",
+    "inner_not_placed": "The inner shot could not be fitted into the neck opening: it does not cover the opening.",
+}
+
+# The neck opening is looked for in this upper share of the garment's height.
+_NECK_ZONE = 0.45
+# The inner shot is scaled to this multiple of the opening's width: it tucks under the collar.
+_INNER_OVERLAP = 1.12
+# An inner shot must cover this share of the opening to be kept.
+_INNER_MIN_COVER = 0.9
+# Mannequin colour kept inside the garment above this share of the garment is doubtful.
+_LEFT_MAX_SHARE = 0.002
+# Green spill is taken off within this share of the garment's size from the mannequin.
+_SPILL_REACH = 0.03
+
+
+@dataclass(frozen=True)
+class Cutout:
+    """A photo and its cut-out mask ("L", 255 product), the same size."""
+
+    image: Image.Image
+    mask: Image.Image
+
+
+@dataclass(frozen=True)
+class GhostResult:
+    master: ComposedMaster
+    # The composite at the input's size, before trimming: "RGBA".
+    full: Image.Image
+    mannequin: np.ndarray  # bool: the mannequin found and taken out
+    opening: np.ndarray  # bool: the neck opening (empty when none was found)
+    reasons: tuple[str, ...]
+    figures: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def messages(self) -> list[str]:
+        return [REASONS[code] for code in self.reasons]
+
+
+class GhostError(ValueError):
+    """The photo cannot make a ghost master at all (no garment left); the message says why."""
+
+
+def make_ghost(front: Cutout, colour: MannequinColour, inner: Cutout | None = None) -> GhostResult:
+    """The ghost-mannequin master of `front` (see the module's docstring). `inner`, when
+    given, is placed into the neck opening; when it cannot be, the master is made without
+    it and `inner_not_placed` says so. Raises GhostError when no garment is left."""
+    rgb = np.asarray(front.image.convert("RGB"))
+    alpha = np.asarray(front.mask.convert("L"))
+    if alpha.shape != rgb.shape[:2]:
+        raise ValueError(f"mask size {front.mask.size} differs from image size {front.image.size}")
+    inside = alpha >= 128
+    box = _bbox(inside)
+    if box is None:
+        raise GhostError("The cut-out is empty.")
+    left, top, right, bottom = box
+    neck_box = (left + (right - left) // 4, top, right - (right - left) // 4, top + int((bottom - top) * _NECK_ZONE))
+    found = find_mannequin(front.image, alpha, colour, neck_region=neck_box)
+    reasons: list[str] = []
+    figures: dict[str, float] = {}
+
+    garment_alpha = alpha.astype(np.float32) * (1.0 - found.matte)
+    garment = garment_alpha >= 128
+    if garment.sum() < 0.05 * inside.sum():
+        raise GhostError("Almost all of the cut-out has the mannequin's colour: no garment is left.")
+    figures["mannequin_share"] = round(float(found.found.sum()) / float(inside.sum()), 4)
+    if not found.found.any():
+        reasons.append("mannequin_not_found")
+
+    if colour.green_spill and found.found.any():
+        reach = max(2.0, _SPILL_REACH * max(right - left, bottom - top))
+        rgb = despill_green(rgb, found.found, garment, reach)
+
+    opening = _neck_opening(found.found, garment, neck_box)
+    figures["opening_px"] = float(opening.sum())
+    if not opening.any():
+        reasons.append("no_opening")
+
+    out_rgb = rgb.astype(np.float32)
+    out_alpha = garment_alpha / 255.0
+    if inner is not None and opening.any():
+        placed = _place_inner(inner, opening, rgb.shape[:2])
+        cover = 0.0 if placed is None else float((placed[1][opening] >= 0.5).mean())
+        figures["inner_cover"] = round(cover, 4)
+        if placed is None or cover < _INNER_MIN_COVER:
+            reasons.append("inner_not_placed")
+        else:
+            inner_rgb, inner_alpha = placed
+            reach = ndimage.binary_dilation(opening, structure=np.ones((3, 3), bool), iterations=3)
+            clip = ndimage.gaussian_filter(reach.astype(np.float32), 1.0)
+            behind = inner_alpha * clip
+            # Front over inner, in straight (not premultiplied) colour.
+            total = out_alpha + behind * (1.0 - out_alpha)
+            safe = np.maximum(total, 1e-6)[..., None]
+            out_rgb = (out_rgb * out_alpha[..., None] + inner_rgb * (behind * (1.0 - out_alpha))[..., None]) / safe
+            out_alpha = total
+    elif inner is not None:
+        reasons.append("inner_not_placed")
+
+    final_alpha = np.clip(np.round(out_alpha * 255), 0, 255).astype(np.uint8)
+    final_rgb = np.clip(np.round(out_rgb), 0, 255).astype(np.uint8)
+
+    # What is kept and still has the mannequin's colour, away from the opening's new content.
+    strict = chroma_distance(final_rgb, colour, found.chroma) < colour.near
+    kept = (final_alpha >= 128) & ~ndimage.binary_dilation(opening, iterations=3)
+    left_over = strict & kept & (found.interior | _near(found.found, 4))
+    share = float(left_over.sum()) / float(max(int(kept.sum()), 1))
+    figures["mannequin_left_share"] = round(share, 5)
+    if found.interior.any() or share > _LEFT_MAX_SHARE:
+        reasons.append("mannequin_left")
+
+    full = Image.fromarray(np.dstack([final_rgb, final_alpha]), mode="RGBA")
+    master = compose_master(Image.fromarray(final_rgb, mode="RGB"), Image.fromarray(final_alpha, mode="L"))
+    return GhostResult(
+        master=master,
+        full=full,
+        mannequin=found.found,
+        opening=opening,
+        reasons=tuple(dict.fromkeys(reasons)),
+        figures=figures,
+    )
+
+
+def _bbox(pixels: np.ndarray) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(pixels.any(axis=1))
+    cols = np.flatnonzero(pixels.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def _near(pixels: np.ndarray, reach: int) -> np.ndarray:
+    """A ring `reach` px wide around `pixels`, not the pixels themselves."""
+    grown: np.ndarray = ndimage.binary_dilation(pixels, iterations=reach)
+    return grown & ~pixels
+
+
+def _neck_opening(mannequin: np.ndarray, garment: np.ndarray, neck_box: tuple[int, int, int, int]) -> np.ndarray:
+    """The mannequin seen between the shoulders: mannequin pixels in the neck zone with garment
+    on both sides in their row; the largest such region that reaches the middle third."""
+    left, top, right, bottom = neck_box
+    zone_m = mannequin[top:bottom]
+    zone_g = garment[top:bottom]
+    width = zone_g.shape[1]
+    cols = np.arange(width)
+    has = zone_g.any(axis=1)
+    first = np.where(has, zone_g.argmax(axis=1), width)
+    last = np.where(has, width - 1 - zone_g[:, ::-1].argmax(axis=1), -1)
+    # Garment on both sides: between a garment pixel left of centre and one right of it.
+    centre = (left + right) // 2
+    left_g = zone_g[:, :centre].any(axis=1)
+    right_g = zone_g[:, centre:].any(axis=1)
+    between = (cols[None, :] > first[:, None]) & (cols[None, :] < last[:, None]) & (left_g & right_g)[:, None]
+    enclosed = zone_m & between
+    labels, count = ndimage.label(enclosed)
+    opening = np.zeros_like(mannequin)
+    if not count:
+        return opening
+    middle = np.unique(labels[:, left:right])
+    middle = middle[middle > 0]
+    if middle.size == 0:
+        return opening
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    best = int(middle[np.argmax(sizes[middle])])
+    if sizes[best] < 16:
+        return opening
+    opening[top:bottom] = labels == best
+    return opening
+
+
+def _place_inner(inner: Cutout, opening: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The inner shot's colour (h, w, 3 float32) and alpha (h, w, 0..1 float32) on the front's
+    frame: scaled to the opening's width (times the overlap), its top at the opening's top,
+    centred on the opening. None when the inner shot has no content."""
+    mask = inner.mask.convert("L")
+    box = mask.point([0] * 128 + [255] * 128).getbbox()
+    if box is None:
+        return None
+    opening_box = _bbox(opening)
+    if opening_box is None:
+        return None
+    o_left, o_top, o_right, _ = opening_box
+    crop_w, crop_h = box[2] - box[0], box[3] - box[1]
+    # The inner shot's neckline is its top: its width there is matched to the opening's.
+    top_rows = np.asarray(mask.crop(box))[: max(1, crop_h // 10)] >= 128
+    cols = np.flatnonzero(top_rows.any(axis=0))
+    neck_left, neck_right = int(cols[0]), int(cols[-1]) + 1
+    scale = (o_right - o_left) * _INNER_OVERLAP / (neck_right - neck_left)
+    size = (max(1, round(crop_w * scale)), max(1, round(crop_h * scale)))
+    # Premultiplied resize, so the backdrop never bleeds into the inner shot's edge.
+    rgba = inner.image.convert("RGB").crop(box)
+    rgba.putalpha(mask.crop(box))
+    small = rgba.convert("RGBa").resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0).convert("RGBA")
+    height, width = shape[0], shape[1]
+    x = (o_left + o_right) // 2 - round((neck_left + neck_right) / 2 * scale)
+    y = o_top - max(1, round(0.02 * size[1]))
+    canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    canvas.paste(small, (x, y))
+    placed = np.asarray(canvas).astype(np.float32)
+    return placed[..., :3], placed[..., 3] / 255.0
