@@ -30,7 +30,14 @@ from PIL import Image
 from scipy import ndimage
 
 from processing.pipeline.compose import ComposedMaster, compose_master
-from processing.pipeline.mannequin import MannequinColour, chroma_distance, despill_green, find_mannequin
+from processing.pipeline.mannequin import (
+    MannequinColour,
+    soften,
+    chroma_distance,
+    despill_green,
+    dilate,
+    find_mannequin,
+)
 
 REASONS: dict[str, str] = {
     "mannequin_not_found": "No mannequin of the chosen colour was found in the photo: check the mannequin colour set "
@@ -51,6 +58,8 @@ _INNER_MIN_COVER = 0.9
 _LEFT_MAX_SHARE = 0.002
 # Green spill is taken off within this share of the garment's size from the mannequin.
 _SPILL_REACH = 0.03
+# Pixels around the cut-out's box worked on with it: soft edges and the morphology's reach.
+_MARGIN = 8
 
 
 @dataclass(frozen=True)
@@ -84,21 +93,27 @@ def make_ghost(front: Cutout, colour: MannequinColour, inner: Cutout | None = No
     """The ghost-mannequin master of `front` (see the module's docstring). `inner`, when
     given, is placed into the neck opening; when it cannot be, the master is made without
     it and `inner_not_placed` says so. Raises GhostError when no garment is left."""
-    rgb = np.asarray(front.image.convert("RGB"))
-    alpha = np.asarray(front.mask.convert("L"))
-    if alpha.shape != rgb.shape[:2]:
+    frame_rgb = np.asarray(front.image.convert("RGB"))
+    frame_alpha = np.asarray(front.mask.convert("L"))
+    if frame_alpha.shape != frame_rgb.shape[:2]:
         raise ValueError(f"mask size {front.mask.size} differs from image size {front.image.size}")
-    inside = alpha >= 128
-    box = _bbox(inside)
+    box = _bbox(frame_alpha >= 128)
     if box is None:
         raise GhostError("The cut-out is empty.")
-    left, top, right, bottom = box
+    # Everything happens inside the cut-out's box, with a margin for soft edges.
+    height, width = frame_alpha.shape
+    x0, y0 = max(box[0] - _MARGIN, 0), max(box[1] - _MARGIN, 0)
+    x1, y1 = min(box[2] + _MARGIN, width), min(box[3] + _MARGIN, height)
+    rgb = frame_rgb[y0:y1, x0:x1]
+    alpha = frame_alpha[y0:y1, x0:x1]
+    inside = alpha >= 128
+    left, top, right, bottom = box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0
     neck_box = (left + (right - left) // 4, top, right - (right - left) // 4, top + int((bottom - top) * _NECK_ZONE))
-    found = find_mannequin(front.image, alpha, colour, neck_region=neck_box)
+    found = find_mannequin(rgb, alpha, colour, neck_region=neck_box)
     reasons: list[str] = []
     figures: dict[str, float] = {}
 
-    garment_alpha = alpha.astype(np.float32) * (1.0 - found.matte)
+    garment_alpha = alpha * (1.0 - found.matte)
     garment = garment_alpha >= 128
     if garment.sum() < 0.05 * inside.sum():
         raise GhostError("Almost all of the cut-out has the mannequin's colour: no garment is left.")
@@ -115,49 +130,70 @@ def make_ghost(front: Cutout, colour: MannequinColour, inner: Cutout | None = No
     if not opening.any():
         reasons.append("no_opening")
 
-    out_rgb = rgb.astype(np.float32)
-    out_alpha = garment_alpha / 255.0
+    out_rgb = rgb.copy()
+    out_alpha = np.clip(np.round(garment_alpha), 0, 255).astype(np.uint8)
     if inner is not None and opening.any():
-        placed = _place_inner(inner, opening, rgb.shape[:2])
-        cover = 0.0 if placed is None else float((placed[1][opening] >= 0.5).mean())
+        placed = _place_inner(inner, opening)
+        cover = 0.0 if placed is None else placed.cover
         figures["inner_cover"] = round(cover, 4)
         if placed is None or cover < _INNER_MIN_COVER:
             reasons.append("inner_not_placed")
         else:
-            inner_rgb, inner_alpha = placed
-            reach = ndimage.binary_dilation(opening, structure=np.ones((3, 3), bool), iterations=3)
-            clip = ndimage.gaussian_filter(reach.astype(np.float32), 1.0)
-            behind = inner_alpha * clip
-            # Front over inner, in straight (not premultiplied) colour.
-            total = out_alpha + behind * (1.0 - out_alpha)
-            safe = np.maximum(total, 1e-6)[..., None]
-            out_rgb = (out_rgb * out_alpha[..., None] + inner_rgb * (behind * (1.0 - out_alpha))[..., None]) / safe
-            out_alpha = total
+            _lay_behind(out_rgb, out_alpha, garment_alpha, placed)
     elif inner is not None:
         reasons.append("inner_not_placed")
 
-    final_alpha = np.clip(np.round(out_alpha * 255), 0, 255).astype(np.uint8)
-    final_rgb = np.clip(np.round(out_rgb), 0, 255).astype(np.uint8)
-
     # What is kept and still has the mannequin's colour, away from the opening's new content.
-    strict = chroma_distance(final_rgb, colour, found.chroma) < colour.near
-    kept = (final_alpha >= 128) & ~ndimage.binary_dilation(opening, iterations=3)
-    left_over = strict & kept & (found.interior | _near(found.found, 4))
-    share = float(left_over.sum()) / float(max(int(kept.sum()), 1))
+    kept = (out_alpha >= 128) & ~dilate(opening, 3)
+    suspects = kept & (found.interior | (dilate(found.found, 4) & ~found.found))
+    strict = chroma_distance(out_rgb[suspects][None], colour, found.chroma)[0] < colour.near
+    share = float(strict.sum()) / float(max(int(kept.sum()), 1))
     figures["mannequin_left_share"] = round(share, 5)
     if found.interior.any() or share > _LEFT_MAX_SHARE:
         reasons.append("mannequin_left")
 
-    full = Image.fromarray(np.dstack([final_rgb, final_alpha]), mode="RGBA")
-    master = compose_master(Image.fromarray(final_rgb, mode="RGB"), Image.fromarray(final_alpha, mode="L"))
+    composed = compose_master(Image.fromarray(out_rgb, mode="RGB"), Image.fromarray(out_alpha, mode="L"))
+    shifted = (composed.bbox[0] + x0, composed.bbox[1] + y0, composed.bbox[2] + x0, composed.bbox[3] + y0)
+    full = np.zeros((height, width, 4), dtype=np.uint8)
+    full[y0:y1, x0:x1, :3] = out_rgb
+    full[y0:y1, x0:x1, 3] = out_alpha
     return GhostResult(
-        master=master,
-        full=full,
-        mannequin=found.found,
-        opening=opening,
+        master=ComposedMaster(image=composed.image, bbox=shifted, touches_edges=composed.touches_edges),
+        full=Image.fromarray(full, mode="RGBA"),
+        mannequin=_on_frame(found.found, (height, width), (x0, y0)),
+        opening=_on_frame(opening, (height, width), (x0, y0)),
         reasons=tuple(dict.fromkeys(reasons)),
         figures=figures,
     )
+
+
+def _on_frame(pixels: np.ndarray, shape: tuple[int, int], corner: tuple[int, int]) -> np.ndarray:
+    out = np.zeros(shape, dtype=bool)
+    x, y = corner
+    out[y : y + pixels.shape[0], x : x + pixels.shape[1]] = pixels
+    return out
+
+
+@dataclass(frozen=True)
+class _Placed:
+    rgb: np.ndarray  # (h, w, 3) float32: the inner shot over `box` of the front
+    alpha: np.ndarray  # (h, w) float32 0..1
+    box: tuple[int, int, int, int]  # (left, top, right, bottom) on the front
+    cover: float  # share of the opening the inner shot covers
+
+
+def _lay_behind(rgb: np.ndarray, alpha: np.ndarray, garment_alpha: np.ndarray, placed: _Placed) -> None:
+    """The inner shot behind the front, clipped to the opening it was placed in (grown a
+    little and softened, so it tucks under the collar); `rgb` and `alpha` change in place."""
+    left, top, right, bottom = placed.box
+    front = garment_alpha[top:bottom, left:right] / 255.0
+    behind = placed.alpha
+    total = front + behind * (1.0 - front)
+    safe = np.maximum(total, 1e-6)[..., None]
+    # Front over inner, in straight (not premultiplied) colour.
+    mixed = (rgb[top:bottom, left:right] * front[..., None] + placed.rgb * (behind * (1.0 - front))[..., None]) / safe
+    rgb[top:bottom, left:right] = np.clip(np.round(mixed), 0, 255).astype(np.uint8)
+    alpha[top:bottom, left:right] = np.clip(np.round(total * 255), 0, 255).astype(np.uint8)
 
 
 def _bbox(pixels: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -166,12 +202,6 @@ def _bbox(pixels: np.ndarray) -> tuple[int, int, int, int] | None:
     if rows.size == 0:
         return None
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
-
-
-def _near(pixels: np.ndarray, reach: int) -> np.ndarray:
-    """A ring `reach` px wide around `pixels`, not the pixels themselves."""
-    grown: np.ndarray = ndimage.binary_dilation(pixels, iterations=reach)
-    return grown & ~pixels
 
 
 def _neck_opening(mannequin: np.ndarray, garment: np.ndarray, neck_box: tuple[int, int, int, int]) -> np.ndarray:
@@ -207,16 +237,15 @@ def _neck_opening(mannequin: np.ndarray, garment: np.ndarray, neck_box: tuple[in
     return opening
 
 
-def _place_inner(inner: Cutout, opening: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray] | None:
-    """The inner shot's colour (h, w, 3 float32) and alpha (h, w, 0..1 float32) on the front's
-    frame: scaled to the opening's width (times the overlap), its top at the opening's top,
-    centred on the opening. None when the inner shot has no content."""
+def _place_inner(inner: Cutout, opening: np.ndarray) -> _Placed | None:
+    """The inner shot on the front's frame, clipped to the opening (grown by 3 px, softened):
+    its neckline (the width of its top tenth) scaled to the opening's width (times the
+    overlap), its top at the opening's top, centred on the opening. None when the inner
+    shot has no content."""
     mask = inner.mask.convert("L")
     box = mask.point([0] * 128 + [255] * 128).getbbox()
-    if box is None:
-        return None
     opening_box = _bbox(opening)
-    if opening_box is None:
+    if box is None or opening_box is None:
         return None
     o_left, o_top, o_right, _ = opening_box
     crop_w, crop_h = box[2] - box[0], box[3] - box[1]
@@ -230,10 +259,22 @@ def _place_inner(inner: Cutout, opening: np.ndarray, shape: tuple[int, ...]) -> 
     rgba = inner.image.convert("RGB").crop(box)
     rgba.putalpha(mask.crop(box))
     small = rgba.convert("RGBa").resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0).convert("RGBA")
-    height, width = shape[0], shape[1]
     x = (o_left + o_right) // 2 - round((neck_left + neck_right) / 2 * scale)
     y = o_top - max(1, round(0.02 * size[1]))
-    canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
-    canvas.paste(small, (x, y))
+    # Only the opening's surroundings matter: the inner shot is clipped to them.
+    height, width = opening.shape
+    reach = 3
+    region = (max(opening_box[0] - reach - 2, 0), max(opening_box[1] - reach - 2, 0))
+    region_end = (min(opening_box[2] + reach + 2, width), min(opening_box[3] + reach + 2, height))
+    canvas = Image.new("RGBA", (region_end[0] - region[0], region_end[1] - region[1]), (0, 0, 0, 0))
+    canvas.paste(small, (x - region[0], y - region[1]))
     placed = np.asarray(canvas).astype(np.float32)
-    return placed[..., :3], placed[..., 3] / 255.0
+    hole = opening[region[1] : region_end[1], region[0] : region_end[0]]
+    clip = soften(dilate(hole, reach).astype(np.float32))
+    inner_alpha = placed[..., 3] / 255.0
+    return _Placed(
+        rgb=placed[..., :3],
+        alpha=inner_alpha * clip,
+        box=(region[0], region[1], region_end[0], region_end[1]),
+        cover=float((inner_alpha[hole] >= 0.5).mean()),
+    )

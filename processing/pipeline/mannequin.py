@@ -122,15 +122,35 @@ def chroma_distance(rgb: np.ndarray, colour: MannequinColour, chroma: tuple[floa
     return distance
 
 
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Grown by a (2·radius+1)² square: the same as `radius` 3×3 dilations, in two 1-D passes."""
+    out: np.ndarray = ndimage.maximum_filter(mask.view(np.uint8), size=2 * radius + 1).view(bool)
+    return out
+
+
+def erode(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Shrunk by a (2·radius+1)² square (the frame's edge does not erode)."""
+    out: np.ndarray = ndimage.minimum_filter(mask.view(np.uint8), size=2 * radius + 1).view(bool)
+    return out
+
+
+def soften(plane: np.ndarray) -> np.ndarray:
+    """A [1, 2, 1]/4 blur each way: about a Gaussian of σ 0.7 px, in a fraction of its time."""
+    kernel = np.array([0.25, 0.5, 0.25], dtype=np.float32)
+    out: np.ndarray = ndimage.correlate1d(ndimage.correlate1d(plane, kernel, axis=0), kernel, axis=1)
+    return out
+
+
 def find_mannequin(
-    image: Image.Image,
+    rgb: np.ndarray,
     silhouette: np.ndarray,
     colour: MannequinColour,
     *,
     min_share: float = 0.002,
     neck_region: tuple[int, int, int, int] | None = None,
 ) -> MannequinMatte:
-    """The mannequin inside `silhouette` (the cut-out's alpha, (h, w) uint8) of an RGB photo.
+    """The mannequin inside `silhouette` (the cut-out's alpha, (h, w) uint8) of an RGB photo
+    ((h, w, 3) uint8).
 
     A pixel is mannequin-coloured when its chroma ratio is within `colour.near` of the
     mannequin's (fading out by `colour.far`) and its lightness within the range. The
@@ -142,62 +162,59 @@ def find_mannequin(
     `min_share` of the silhouette; regions enclosed by the garment are left in place and
     reported as `interior` (a print in the mannequin's colour, or mannequin showing through:
     a person decides)."""
-    rgb = np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
     inside = silhouette >= 128
     lightness, a, b = lab_ratio(rgb)
     low, high = colour.lightness
+    # Lightness outside the mannequin's range counts 0.01 a step of L*.
+    penalty = (np.maximum(low - lightness, 0) + np.maximum(lightness - high, 0)) * np.float32(0.01)
 
-    def distance(chroma: tuple[float, float]) -> np.ndarray:
-        d = np.hypot(a - chroma[0], b - chroma[1])
-        d += (np.maximum(low - lightness, 0) + np.maximum(lightness - high, 0)) * 0.01
-        return d
-
-    first = distance(colour.chroma)
-    candidates = inside & (first < colour.near)
+    first = np.hypot(a - np.float32(colour.chroma[0]), b - np.float32(colour.chroma[1])) + penalty
+    candidates = np.flatnonzero((inside & (first < colour.near)).ravel())
     chroma = colour.chroma
-    if candidates.sum() > 50:
-        measured = (float(np.median(a[candidates])), float(np.median(b[candidates])))
+    if candidates.size > 50:
+        sample = candidates[:: max(1, candidates.size // 20000)]
+        measured = (float(np.median(a.ravel()[sample])), float(np.median(b.ravel()[sample])))
         # Follow the photo's mannequin only as far as the preset's own tolerance.
         if np.hypot(measured[0] - chroma[0], measured[1] - chroma[1]) < colour.near:
             chroma = measured
-    d = distance(chroma) if chroma != colour.chroma else first
-    soft = 1.0 - _smoothstep(colour.near, colour.far, d)
+    d = first
+    if chroma != colour.chroma:
+        d = np.hypot(a - np.float32(chroma[0]), b - np.float32(chroma[1])) + penalty
     raw = inside & (d < (colour.near + colour.far) / 2)
-    hard = raw
     # Texture specks of a garment that happen to match are not a mannequin.
-    hard = ndimage.binary_opening(hard, structure=np.ones((3, 3), bool), iterations=2)
-    hard = ndimage.binary_closing(hard, structure=np.ones((3, 3), bool), iterations=2) & inside
+    hard = dilate(erode(raw, 2), 2)
     labels, count = ndimage.label(hard, structure=np.ones((3, 3), bool))
     found = np.zeros_like(hard)
     interior = np.zeros_like(hard)
     if count:
-        outside = ndimage.binary_dilation(~inside, structure=np.ones((3, 3), bool), iterations=3)
+        outside = dilate(~inside, 3)
         sizes = np.bincount(labels.ravel(), minlength=count + 1)
         touching = np.bincount(labels[outside].ravel(), minlength=count + 1) > 0
         in_neck = np.zeros(count + 1, dtype=bool)
         if neck_region is not None:
             left, top, right, bottom = neck_region
-            in_neck[np.unique(labels[top:bottom, left:right])] = True
+            in_neck = np.bincount(labels[top:bottom, left:right].ravel(), minlength=count + 1) > 0
         big = sizes >= max(min_share * inside.sum(), 16)
         keep = big & (touching | in_neck)
         keep[0] = False
         left_in = big & ~keep
         left_in[0] = False
-        found = keep[labels]
         interior = left_in[labels]
-        # Thin parts the opening cut off (a sliver of shoulder above the seam) come back
-        # when they touch what was kept.
-        raw_labels, _ = ndimage.label(raw, structure=np.ones((3, 3), bool))
-        attached = np.unique(raw_labels[found])
-        found = np.isin(raw_labels, attached[attached > 0])
+        # Thin parts the specks' removal cut off (a sliver of shoulder above the seam)
+        # come back when they touch what was kept.
+        raw_labels, raw_count = ndimage.label(raw, structure=np.ones((3, 3), bool))
+        attached = np.bincount(raw_labels[keep[labels]].ravel(), minlength=raw_count + 1) > 0
+        attached[0] = False
+        found = attached[raw_labels]
     # Soft edges: the matte follows the colour distance in a thin band around the kept regions.
-    band = ndimage.binary_dilation(found, structure=np.ones((3, 3), bool), iterations=2)
-    matte = np.where(band, soft, 0.0).astype(np.float32)
+    band = dilate(found, 2)
+    matte = np.zeros(found.shape, dtype=np.float32)
+    matte[band] = 1.0 - _smoothstep(colour.near, colour.far, d[band])
     matte[found] = 1.0
     # Where the mannequin meets the backdrop the pixels mix the two, matching neither:
     # the silhouette's soft edge beside the mannequin goes with it.
     matte[band & (silhouette < 250)] = 1.0
-    matte = ndimage.gaussian_filter(matte, 0.7)
+    matte = soften(matte)
     return MannequinMatte(matte=matte, found=found, interior=interior, chroma=chroma)
 
 
@@ -211,39 +228,41 @@ def despill_green(rgb: np.ndarray, mannequin: np.ndarray, garment: np.ndarray, r
     mustard shirt as much as a grey one); only green beyond it goes. Works at a quarter
     of the size: spill is smooth."""
     step = 4
-    height, width = mannequin.shape
-    small_m = _shrink(mannequin.astype(np.float32), step)
-    small_g = _shrink(garment.astype(np.float32), step)
-    small_rgb = np.stack([_shrink(rgb[..., c].astype(np.float32), step) for c in range(3)], axis=-1)
-    sigma = max(reach / step / 2, 1.0)
-    distance = ndimage.distance_transform_edt(small_m == 0) * step  # any mannequin in the cell: a strip may be thinner
+    small_m = np.asarray(Image.fromarray(mannequin).convert("L").reduce(step)) > 0  # any mannequin in the cell
+    small_g = np.asarray(Image.fromarray(garment).convert("L").reduce(step), dtype=np.float32) / 255
+    small_rgb = np.asarray(Image.fromarray(rgb, mode="RGB").reduce(step), dtype=np.float32)
+    distance = ndimage.distance_transform_edt(~small_m) * step
     # Full within a third of the reach, none beyond it.
     near_small = np.clip(1.5 * (1 - distance / reach), 0, 1).astype(np.float32)
-    far = small_g * (near_small < 0.02)
-    weights = ndimage.gaussian_filter(far, sigma * 3) + 1e-6
-    reference = np.stack([ndimage.gaussian_filter(small_rgb[..., c] * far, sigma * 3) for c in range(3)], axis=-1)
+    far = small_g * (near_small == 0)
+    sigma = max(reach / step * 1.5, 1.0)
+    weights = ndimage.gaussian_filter(far, sigma) + 1e-6
+    reference = np.stack([ndimage.gaussian_filter(small_rgb[..., c] * far, sigma) for c in range(3)], axis=-1)
     reference /= weights[..., None]
-    near = _grow(near_small, step, (height, width)) * garment
-    ref = np.stack([_grow(reference[..., c], step, (height, width)) for c in range(3)], axis=-1)
-    out = rgb.astype(np.float32)
-    expected = ref[..., 1] * (out[..., 0] + out[..., 2] + 1) / (ref[..., 0] + ref[..., 2] + 1)
-    excess = np.maximum(out[..., 1] - expected, 0)
-    out[..., 1] -= excess * near
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
-
-
-def _shrink(plane: np.ndarray, step: int) -> np.ndarray:
-    height, width = plane.shape
-    h, w = -(-height // step) * step, -(-width // step) * step
-    padded = np.pad(plane, ((0, h - height), (0, w - width)), mode="edge")
-    out: np.ndarray = padded.reshape(h // step, step, w // step, step).mean(axis=(1, 3))
+    # Only the pixels near the mannequin are touched: a thin band of the frame.
+    ys, xs = np.nonzero(garment & dilate(mannequin, int(np.ceil(reach))))
+    weight = _sample(near_small, ys, xs, step)
+    ref = np.stack([_sample(reference[..., c], ys, xs, step) for c in range(3)], axis=-1)
+    pixels = rgb[ys, xs].astype(np.float32)
+    expected = ref[:, 1] * (pixels[:, 0] + pixels[:, 2] + 1) / (ref[:, 0] + ref[:, 2] + 1)
+    pixels[:, 1] -= np.maximum(pixels[:, 1] - expected, 0) * weight
+    out = rgb.copy()
+    out[ys, xs] = np.clip(np.round(pixels), 0, 255).astype(np.uint8)
     return out
 
 
-def _grow(plane: np.ndarray, step: int, shape: tuple[int, int]) -> np.ndarray:
-    image = Image.fromarray(plane.astype(np.float32), mode="F")
-    big = image.resize((plane.shape[1] * step, plane.shape[0] * step), Image.Resampling.BILINEAR)
-    return np.asarray(big)[: shape[0], : shape[1]]
+def _sample(plane: np.ndarray, ys: np.ndarray, xs: np.ndarray, step: int) -> np.ndarray:
+    """`plane` (made at 1/`step` of the size, each cell the mean of its pixels) read
+    bilinearly at the full-size pixels (ys, xs)."""
+    fy = np.clip((ys + 0.5) / step - 0.5, 0, plane.shape[0] - 1).astype(np.float32)
+    fx = np.clip((xs + 0.5) / step - 0.5, 0, plane.shape[1] - 1).astype(np.float32)
+    y0, x0 = fy.astype(np.intp), fx.astype(np.intp)
+    y1, x1 = np.minimum(y0 + 1, plane.shape[0] - 1), np.minimum(x0 + 1, plane.shape[1] - 1)
+    wy, wx = fy - y0, fx - x0
+    top = plane[y0, x0] * (1 - wx) + plane[y0, x1] * wx
+    bottom = plane[y1, x0] * (1 - wx) + plane[y1, x1] * wx
+    out: np.ndarray = top * (1 - wy) + bottom * wy
+    return out
 
 
 _register("grey", (150, 150, 150), (22.0, 92.0), near=0.07, far=0.14)
