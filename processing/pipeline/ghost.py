@@ -73,16 +73,40 @@ class Cutout:
 @dataclass(frozen=True)
 class GhostResult:
     master: ComposedMaster
-    # The composite at the input's size, before trimming: "RGBA".
-    full: Image.Image
-    mannequin: np.ndarray  # bool: the mannequin found and taken out
-    opening: np.ndarray  # bool: the neck opening (empty when none was found)
+    # The composite before trimming, over the part of the photo worked on: "RGBA", its
+    # top-left corner at `corner` of the photo. `full` puts it on the photo's frame.
+    work: Image.Image
+    corner: tuple[int, int]
+    frame: tuple[int, int]  # the photo's (width, height)
+    mannequin_work: np.ndarray  # bool over `work`: the mannequin found and taken out
+    opening_work: np.ndarray  # bool over `work`: the neck opening (empty when none was found)
     reasons: tuple[str, ...]
     figures: dict[str, float] = field(default_factory=dict)
 
     @property
     def messages(self) -> list[str]:
         return [REASONS[code] for code in self.reasons]
+
+    @property
+    def full(self) -> Image.Image:
+        """The composite on the photo's frame (transparent beyond the part worked on)."""
+        canvas = Image.new("RGBA", self.frame, (0, 0, 0, 0))
+        canvas.paste(self.work, self.corner)
+        return canvas
+
+    @property
+    def mannequin(self) -> np.ndarray:
+        return self._on_frame(self.mannequin_work)
+
+    @property
+    def opening(self) -> np.ndarray:
+        return self._on_frame(self.opening_work)
+
+    def _on_frame(self, pixels: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.frame[1], self.frame[0]), dtype=bool)
+        x, y = self.corner
+        out[y : y + pixels.shape[0], x : x + pixels.shape[1]] = pixels
+        return out
 
 
 class GhostError(ValueError):
@@ -93,19 +117,19 @@ def make_ghost(front: Cutout, colour: MannequinColour, inner: Cutout | None = No
     """The ghost-mannequin master of `front` (see the module's docstring). `inner`, when
     given, is placed into the neck opening; when it cannot be, the master is made without
     it and `inner_not_placed` says so. Raises GhostError when no garment is left."""
-    frame_rgb = np.asarray(front.image.convert("RGB"))
-    frame_alpha = np.asarray(front.mask.convert("L"))
-    if frame_alpha.shape != frame_rgb.shape[:2]:
+    mask = front.mask if front.mask.mode == "L" else front.mask.convert("L")
+    if mask.size != front.image.size:
         raise ValueError(f"mask size {front.mask.size} differs from image size {front.image.size}")
-    box = _bbox(frame_alpha >= 128)
+    box = mask.point([0] * 128 + [255] * 128).getbbox()
     if box is None:
         raise GhostError("The cut-out is empty.")
     # Everything happens inside the cut-out's box, with a margin for soft edges.
-    height, width = frame_alpha.shape
+    width, height = mask.size
     x0, y0 = max(box[0] - _MARGIN, 0), max(box[1] - _MARGIN, 0)
     x1, y1 = min(box[2] + _MARGIN, width), min(box[3] + _MARGIN, height)
-    rgb = frame_rgb[y0:y1, x0:x1]
-    alpha = frame_alpha[y0:y1, x0:x1]
+    image = front.image if front.image.mode == "RGB" else front.image.convert("RGB")
+    rgb = np.asarray(image.crop((x0, y0, x1, y1)))
+    alpha = np.asarray(mask.crop((x0, y0, x1, y1)))
     inside = alpha >= 128
     left, top, right, bottom = box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0
     neck_box = (left + (right - left) // 4, top, right - (right - left) // 4, top + int((bottom - top) * _NECK_ZONE))
@@ -113,7 +137,7 @@ def make_ghost(front: Cutout, colour: MannequinColour, inner: Cutout | None = No
     reasons: list[str] = []
     figures: dict[str, float] = {}
 
-    garment_alpha = alpha * (1.0 - found.matte)
+    garment_alpha = ((alpha.astype(np.uint16) * (255 - found.matte) + 127) // 255).astype(np.uint8)
     garment = garment_alpha >= 128
     if garment.sum() < 0.05 * inside.sum():
         raise GhostError("Almost all of the cut-out has the mannequin's colour: no garment is left.")
@@ -131,7 +155,7 @@ def make_ghost(front: Cutout, colour: MannequinColour, inner: Cutout | None = No
         reasons.append("no_opening")
 
     out_rgb = rgb.copy()
-    out_alpha = np.clip(np.round(garment_alpha), 0, 255).astype(np.uint8)
+    out_alpha = garment_alpha.copy()
     if inner is not None and opening.any():
         placed = _place_inner(inner, opening)
         cover = 0.0 if placed is None else placed.cover
@@ -144,8 +168,12 @@ def make_ghost(front: Cutout, colour: MannequinColour, inner: Cutout | None = No
         reasons.append("inner_not_placed")
 
     # What is kept and still has the mannequin's colour, away from the opening's new content.
-    kept = (out_alpha >= 128) & ~dilate(opening, 3)
-    suspects = kept & (found.interior | (dilate(found.found, 4) & ~found.found))
+    kept = out_alpha >= 128
+    if opening.any():
+        o_left, o_top, o_right, o_bottom = _bbox(opening) or (0, 0, 0, 0)
+        window = (slice(max(o_top - 3, 0), o_bottom + 3), slice(max(o_left - 3, 0), o_right + 3))
+        kept[window] &= ~dilate(opening[window], 3)
+    suspects = kept & (found.interior | found.edge)
     strict = chroma_distance(out_rgb[suspects][None], colour, found.chroma)[0] < colour.near
     share = float(strict.sum()) / float(max(int(kept.sum()), 1))
     figures["mannequin_left_share"] = round(share, 5)
@@ -154,24 +182,16 @@ def make_ghost(front: Cutout, colour: MannequinColour, inner: Cutout | None = No
 
     composed = compose_master(Image.fromarray(out_rgb, mode="RGB"), Image.fromarray(out_alpha, mode="L"))
     shifted = (composed.bbox[0] + x0, composed.bbox[1] + y0, composed.bbox[2] + x0, composed.bbox[3] + y0)
-    full = np.zeros((height, width, 4), dtype=np.uint8)
-    full[y0:y1, x0:x1, :3] = out_rgb
-    full[y0:y1, x0:x1, 3] = out_alpha
     return GhostResult(
         master=ComposedMaster(image=composed.image, bbox=shifted, touches_edges=composed.touches_edges),
-        full=Image.fromarray(full, mode="RGBA"),
-        mannequin=_on_frame(found.found, (height, width), (x0, y0)),
-        opening=_on_frame(opening, (height, width), (x0, y0)),
+        work=Image.fromarray(np.dstack([out_rgb, out_alpha]), mode="RGBA"),
+        corner=(x0, y0),
+        frame=(width, height),
+        mannequin_work=found.found,
+        opening_work=opening,
         reasons=tuple(dict.fromkeys(reasons)),
         figures=figures,
     )
-
-
-def _on_frame(pixels: np.ndarray, shape: tuple[int, int], corner: tuple[int, int]) -> np.ndarray:
-    out = np.zeros(shape, dtype=bool)
-    x, y = corner
-    out[y : y + pixels.shape[0], x : x + pixels.shape[1]] = pixels
-    return out
 
 
 @dataclass(frozen=True)
@@ -186,7 +206,7 @@ def _lay_behind(rgb: np.ndarray, alpha: np.ndarray, garment_alpha: np.ndarray, p
     """The inner shot behind the front, clipped to the opening it was placed in (grown a
     little and softened, so it tucks under the collar); `rgb` and `alpha` change in place."""
     left, top, right, bottom = placed.box
-    front = garment_alpha[top:bottom, left:right] / 255.0
+    front = garment_alpha[top:bottom, left:right] / np.float32(255)
     behind = placed.alpha
     total = front + behind * (1.0 - front)
     safe = np.maximum(total, 1e-6)[..., None]

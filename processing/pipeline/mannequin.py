@@ -23,7 +23,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 from scipy import ndimage
 
 
@@ -64,8 +64,9 @@ def preset(name: str) -> MannequinColour:
 
 @dataclass(frozen=True)
 class MannequinMatte:
-    matte: np.ndarray  # float32 0..1 at the input size: how much of each pixel is mannequin
+    matte: np.ndarray  # uint8 0..255 at the input size: how much of each pixel is mannequin
     found: np.ndarray  # bool: the mannequin regions kept (connected to the outside, or the neck)
+    edge: np.ndarray  # bool: a ring 2 px wide around them, where the matte is soft
     interior: np.ndarray  # bool: mannequin-coloured regions enclosed by the garment, left in place
     chroma: tuple[float, float]  # the mannequin's chroma ratio as measured on this photo
 
@@ -93,8 +94,14 @@ def _lab_ratio_table() -> np.ndarray:
 
 def _index(rgb: np.ndarray) -> np.ndarray:
     """The table row of every pixel of an (h, w, 3) uint8 array."""
-    q = (rgb >> 2).astype(np.uint32)
-    return (q[..., 0] << 12) | (q[..., 1] << 6) | q[..., 2]
+    q = rgb >> 2
+    index = q[..., 0].astype(np.uint32)
+    # In place: a third of the time of the shifted copies.
+    index <<= 6
+    index |= q[..., 1]
+    index <<= 6
+    index |= q[..., 2]
+    return index
 
 
 def lab_ratio(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -110,28 +117,45 @@ def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def chroma_distance(rgb: np.ndarray, colour: MannequinColour, chroma: tuple[float, float] | None = None) -> np.ndarray:
-    """Distance of every pixel from the mannequin: chroma-ratio distance, plus the amount the
-    pixel's lightness lies outside the mannequin's range (in the same units, 0.01 per L*)."""
-    lightness, a, b = lab_ratio(rgb)
-    ca, cb = chroma if chroma is not None else colour.chroma
-    distance = np.hypot(a - ca, b - cb)
+def _distance_table(colour: MannequinColour, chroma: tuple[float, float]) -> np.ndarray:
+    """For every colour cell: its chroma-ratio distance from `chroma`, plus the amount its
+    lightness lies outside the mannequin's range (0.01 a step of L*)."""
+    table = _lab_ratio_table()
     low, high = colour.lightness
-    outside = np.maximum(low - lightness, 0) + np.maximum(lightness - high, 0)
-    distance += outside * 0.01
+    lightness = table[:, 0]
+    distance = np.hypot(table[:, 1] - np.float32(chroma[0]), table[:, 2] - np.float32(chroma[1]))
+    distance += (np.maximum(low - lightness, 0) + np.maximum(lightness - high, 0)) * np.float32(0.01)
     return distance
 
 
+def chroma_distance(rgb: np.ndarray, colour: MannequinColour, chroma: tuple[float, float] | None = None) -> np.ndarray:
+    """Distance of every pixel of an (..., 3) uint8 array from the mannequin: chroma-ratio
+    distance, plus the amount its lightness lies outside the mannequin's range (0.01 a step
+    of L*). `chroma` replaces the preset's (the mannequin as measured on a photo)."""
+    out: np.ndarray = _distance_table(colour, chroma if chroma is not None else colour.chroma)[_index(rgb)]
+    return out
+
+
 def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
-    """Grown by a (2·radius+1)² square: the same as `radius` 3×3 dilations, in two 1-D passes."""
-    out: np.ndarray = ndimage.maximum_filter(mask.view(np.uint8), size=2 * radius + 1).view(bool)
+    """Grown by a (2·radius+1)² square: the same as `radius` 3×3 dilations. Shifted ORs of
+    the boolean array, one axis at a time: ten times faster than scipy's maximum filter."""
+    out = mask.copy()
+    for axis in (0, 1):
+        source = out
+        out = source.copy()
+        for step in range(1, radius + 1):
+            if axis == 0:
+                out[step:] |= source[:-step]
+                out[:-step] |= source[step:]
+            else:
+                out[:, step:] |= source[:, :-step]
+                out[:, :-step] |= source[:, step:]
     return out
 
 
 def erode(mask: np.ndarray, radius: int) -> np.ndarray:
     """Shrunk by a (2·radius+1)² square (the frame's edge does not erode)."""
-    out: np.ndarray = ndimage.minimum_filter(mask.view(np.uint8), size=2 * radius + 1).view(bool)
-    return out
+    return ~dilate(~mask, radius)
 
 
 def soften(plane: np.ndarray) -> np.ndarray:
@@ -163,49 +187,43 @@ def find_mannequin(
     reported as `interior` (a print in the mannequin's colour, or mannequin showing through:
     a person decides)."""
     inside = silhouette >= 128
-    lightness, a, b = lab_ratio(rgb)
-    low, high = colour.lightness
-    # Lightness outside the mannequin's range counts 0.01 a step of L*.
-    penalty = (np.maximum(low - lightness, 0) + np.maximum(lightness - high, 0)) * np.float32(0.01)
-
-    first = np.hypot(a - np.float32(colour.chroma[0]), b - np.float32(colour.chroma[1])) + penalty
+    index = _index(rgb)
+    table = _lab_ratio_table()
+    # The distance of every colour cell, then one gather per pixel.
+    first = _distance_table(colour, colour.chroma)[index]
     candidates = np.flatnonzero((inside & (first < colour.near)).ravel())
     chroma = colour.chroma
     if candidates.size > 50:
-        sample = candidates[:: max(1, candidates.size // 20000)]
-        measured = (float(np.median(a.ravel()[sample])), float(np.median(b.ravel()[sample])))
+        sample = table[index.ravel()[candidates[:: max(1, candidates.size // 20000)]]]
+        measured = (float(np.median(sample[:, 1])), float(np.median(sample[:, 2])))
         # Follow the photo's mannequin only as far as the preset's own tolerance.
         if np.hypot(measured[0] - chroma[0], measured[1] - chroma[1]) < colour.near:
             chroma = measured
-    d = first
-    if chroma != colour.chroma:
-        d = np.hypot(a - np.float32(chroma[0]), b - np.float32(chroma[1])) + penalty
+    d = first if chroma == colour.chroma else _distance_table(colour, chroma)[index]
     raw = inside & (d < (colour.near + colour.far) / 2)
     # Texture specks of a garment that happen to match are not a mannequin.
     hard = dilate(erode(raw, 2), 2)
-    labels, count = ndimage.label(hard, structure=np.ones((3, 3), bool))
-    found = np.zeros_like(hard)
-    interior = np.zeros_like(hard)
+    # Regions of mannequin colour, judged by what is left of them once specks are gone.
+    labels, count = ndimage.label(raw, structure=np.ones((3, 3), bool))
+    found = np.zeros_like(raw)
+    interior = np.zeros_like(raw)
     if count:
-        outside = dilate(~inside, 3)
-        sizes = np.bincount(labels.ravel(), minlength=count + 1)
-        touching = np.bincount(labels[outside].ravel(), minlength=count + 1) > 0
+        sizes = np.bincount(labels[hard], minlength=count + 1)
+        rim = hard & ~erode(inside, 3)
+        touching = np.bincount(labels[rim], minlength=count + 1) > 0
         in_neck = np.zeros(count + 1, dtype=bool)
         if neck_region is not None:
             left, top, right, bottom = neck_region
-            in_neck = np.bincount(labels[top:bottom, left:right].ravel(), minlength=count + 1) > 0
+            window = labels[top:bottom, left:right][hard[top:bottom, left:right]]
+            in_neck = np.bincount(window, minlength=count + 1) > 0
         big = sizes >= max(min_share * inside.sum(), 16)
+        big[0] = False
+        # Thin parts the specks' removal cut off (a sliver of shoulder above the seam) stay
+        # with the region they belong to.
         keep = big & (touching | in_neck)
-        keep[0] = False
-        left_in = big & ~keep
-        left_in[0] = False
-        interior = left_in[labels]
-        # Thin parts the specks' removal cut off (a sliver of shoulder above the seam)
-        # come back when they touch what was kept.
-        raw_labels, raw_count = ndimage.label(raw, structure=np.ones((3, 3), bool))
-        attached = np.bincount(raw_labels[keep[labels]].ravel(), minlength=raw_count + 1) > 0
-        attached[0] = False
-        found = attached[raw_labels]
+        found = keep[labels]
+        if (big & ~keep).any():
+            interior = (big & ~keep)[labels]
     # Soft edges: the matte follows the colour distance in a thin band around the kept regions.
     band = dilate(found, 2)
     matte = np.zeros(found.shape, dtype=np.float32)
@@ -214,8 +232,9 @@ def find_mannequin(
     # Where the mannequin meets the backdrop the pixels mix the two, matching neither:
     # the silhouette's soft edge beside the mannequin goes with it.
     matte[band & (silhouette < 250)] = 1.0
-    matte = soften(matte)
-    return MannequinMatte(matte=matte, found=found, interior=interior, chroma=chroma)
+    # About a Gaussian of σ 0.7 px: PIL's [1, 2, 1]/4 box blur on 8 bits, a fraction of the float filter's time.
+    blurred = Image.fromarray(np.round(matte * 255).astype(np.uint8)).filter(ImageFilter.BoxBlur(0.5))
+    return MannequinMatte(matte=np.asarray(blurred), found=found, edge=band & ~found, interior=interior, chroma=chroma)
 
 
 def despill_green(rgb: np.ndarray, mannequin: np.ndarray, garment: np.ndarray, reach: float) -> np.ndarray:
@@ -228,6 +247,7 @@ def despill_green(rgb: np.ndarray, mannequin: np.ndarray, garment: np.ndarray, r
     mustard shirt as much as a grey one); only green beyond it goes. Works at a quarter
     of the size: spill is smooth."""
     step = 4
+    height, width = mannequin.shape
     small_m = np.asarray(Image.fromarray(mannequin).convert("L").reduce(step)) > 0  # any mannequin in the cell
     small_g = np.asarray(Image.fromarray(garment).convert("L").reduce(step), dtype=np.float32) / 255
     small_rgb = np.asarray(Image.fromarray(rgb, mode="RGB").reduce(step), dtype=np.float32)
@@ -235,19 +255,27 @@ def despill_green(rgb: np.ndarray, mannequin: np.ndarray, garment: np.ndarray, r
     # Full within a third of the reach, none beyond it.
     near_small = np.clip(1.5 * (1 - distance / reach), 0, 1).astype(np.float32)
     far = small_g * (near_small == 0)
-    sigma = max(reach / step * 1.5, 1.0)
-    weights = ndimage.gaussian_filter(far, sigma) + 1e-6
-    reference = np.stack([ndimage.gaussian_filter(small_rgb[..., c] * far, sigma) for c in range(3)], axis=-1)
-    reference /= weights[..., None]
+    # The garment's colour near the mannequin, from beyond the reach: a wide normalised box
+    # blur (twice, about a Gaussian), whose cost does not grow with its width.
+    size = max(3, int(reach / step * 3) | 1)
+    weights = _box2(far, size) + 1e-6
+    green = _box2(small_rgb[..., 1] * far, size) / weights
+    red_blue = _box2((small_rgb[..., 0] + small_rgb[..., 2]) * far, size) / weights
+    ratio = (green / (red_blue + 1)).astype(np.float32)
     # Only the pixels near the mannequin are touched: a thin band of the frame.
-    ys, xs = np.nonzero(garment & dilate(mannequin, int(np.ceil(reach))))
+    reached = dilate(near_small > 0, 1).repeat(step, axis=0).repeat(step, axis=1)[:height, :width]
+    ys, xs = np.nonzero(garment & reached)
     weight = _sample(near_small, ys, xs, step)
-    ref = np.stack([_sample(reference[..., c], ys, xs, step) for c in range(3)], axis=-1)
     pixels = rgb[ys, xs].astype(np.float32)
-    expected = ref[:, 1] * (pixels[:, 0] + pixels[:, 2] + 1) / (ref[:, 0] + ref[:, 2] + 1)
+    expected = _sample(ratio, ys, xs, step) * (pixels[:, 0] + pixels[:, 2] + 1)
     pixels[:, 1] -= np.maximum(pixels[:, 1] - expected, 0) * weight
     out = rgb.copy()
     out[ys, xs] = np.clip(np.round(pixels), 0, 255).astype(np.uint8)
+    return out
+
+
+def _box2(plane: np.ndarray, size: int) -> np.ndarray:
+    out: np.ndarray = ndimage.uniform_filter(ndimage.uniform_filter(plane, size, mode="constant"), size, mode="constant")
     return out
 
 
