@@ -10,8 +10,9 @@ core and every numeric library limited to one thread before numpy loads. Timed:
 mannequin, despill, neck opening, inner shot placed, compose), and separately encoding that
 master as PNG the way masters are stored. Printed per mannequin: median and fastest of
 `--repeat` runs after a warm-up (wall clock, and the process's CPU time: on a machine
-others share, CPU time is what one core of our own would take), the master's size, and how well the result matches the
-photo's known areas (mannequin left, garment kept, neck opening filled).
+others share, CPU time is what one core of our own would take), the master's size, and
+how well the result matches the photo's known areas (mannequin left, garment kept, neck
+opening filled).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ CASES = [("grey", "navy"), ("skin", "red"), ("green", "mustard")]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", type=int, default=2500)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()

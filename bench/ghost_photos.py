@@ -61,7 +61,11 @@ def _to_srgb(linear: np.ndarray) -> np.ndarray:
     return np.clip(np.round(s * 255), 0, 255).astype(np.uint8)
 
 
-def _coverage(size: int, polygons: list[list[tuple[float, float]]], ellipses: list[tuple[float, ...]] = ()) -> np.ndarray:  # type: ignore[assignment]
+def _coverage(
+    size: int,
+    polygons: list[list[tuple[float, float]]],
+    ellipses: tuple[tuple[float, float, float, float], ...] = (),
+) -> np.ndarray:
     """Anti-aliased coverage (float32 0..1) of shapes given in fractions of the frame."""
     big = size * 2
     canvas = Image.new("L", (big, big), 0)
@@ -115,13 +119,21 @@ def front_photo(size: int, mannequin: str = "grey", garment: str = "navy", seed:
     dummy = _coverage(
         size,
         [
-            [(0.44, 0.12), (0.56, 0.12), (0.565, 0.215), (0.59, 0.215), (0.70, 0.26), (0.675, 0.86), (0.325, 0.86)]
+            [
+                (0.44, 0.12),
+                (0.56, 0.12),
+                (0.565, 0.215),
+                (0.59, 0.215),
+                (0.70, 0.26),
+                (0.675, 0.86),
+                (0.325, 0.86),
+            ]
             + [(0.30, 0.26), (0.41, 0.215), (0.435, 0.215)],
             # Arm stubs reaching out of the sleeves.
             [(0.30, 0.26), (0.18, 0.43), (0.245, 0.475), (0.34, 0.33)],
             [(0.70, 0.26), (0.82, 0.43), (0.755, 0.475), (0.66, 0.33)],
         ],
-        [(0.44, 0.09, 0.56, 0.15)],
+        ((0.44, 0.09, 0.56, 0.15),),
     )
     inside_collar = _coverage(size, [[(0.42, 0.22), (0.58, 0.22), *neckline[1:-1]]])
 
@@ -137,10 +149,11 @@ def front_photo(size: int, mannequin: str = "grey", garment: str = "navy", seed:
     g_light = (0.55 + 0.6 * _side_shade(size, half_width=0.36)) * fabric
     g_rgb = g_colour[None, None, :] * g_light[..., None]
     # A printed badge on the chest, a colour of its own.
-    badge = _coverage(size, [], [(0.46, 0.42, 0.54, 0.50)])
-    g_rgb = g_rgb * (1 - badge[..., None]) + _to_linear((230, 200, 60))[None, None, :] * badge[..., None] * g_light[
-        ..., None
-    ]
+    badge = _coverage(size, [], ((0.46, 0.42, 0.54, 0.50),))
+    g_rgb = (
+        g_rgb * (1 - badge[..., None])
+        + _to_linear((230, 200, 60))[None, None, :] * badge[..., None] * g_light[..., None]
+    )
     if mannequin == "green":
         # Light bounced off the green mannequin tints the shirt near it.
         from scipy import ndimage
@@ -168,8 +181,23 @@ def inner_photo(size: int, garment: str = "navy", seed: int = 1) -> InnerPhoto:
     rng = np.random.default_rng(seed)
     xs = np.linspace(0.30, 0.70, 24)
     back_neck = [(float(x), float(0.20 + 0.03 * np.cos((x - 0.5) / 0.2 * np.pi / 2))) for x in xs]
-    panel = _coverage(size, [[(0.10, 0.34), (0.30, 0.20), *back_neck[1:-1], (0.70, 0.20), (0.90, 0.34), (0.90, 0.85), (0.10, 0.85)]])
-    band = _coverage(size, [[(0.30, 0.20), *back_neck[1:-1], (0.70, 0.20), *[(x, y + 0.045) for x, y in back_neck[::-1]]]])
+    panel = _coverage(
+        size,
+        [
+            [
+                (0.10, 0.34),
+                (0.30, 0.20),
+                *back_neck[1:-1],
+                (0.70, 0.20),
+                (0.90, 0.34),
+                (0.90, 0.85),
+                (0.10, 0.85),
+            ]
+        ],
+    )
+    band = _coverage(
+        size, [[(0.30, 0.20), *back_neck[1:-1], (0.70, 0.20), *[(x, y + 0.045) for x, y in back_neck[::-1]]]]
+    )
     label = _coverage(size, [[(0.43, 0.27), (0.57, 0.27), (0.57, 0.36), (0.43, 0.36)]])
     lettering = _coverage(
         size,
@@ -179,7 +207,9 @@ def inner_photo(size: int, garment: str = "navy", seed: int = 1) -> InnerPhoto:
     colour = _to_linear(inside)  # type: ignore[arg-type]
     fabric = _fabric(size, rng, period=0.008)
     y = np.linspace(0, 1, size, dtype=np.float32)[:, None]
-    ribs = 1 + 0.1 * np.sin(2 * np.pi * np.linspace(0, 1, size, dtype=np.float32)[None, :] / 0.01) * np.ones_like(y)
+    ribs = 1 + 0.1 * np.sin(
+        2 * np.pi * np.linspace(0, 1, size, dtype=np.float32)[None, :] / 0.01
+    ) * np.ones_like(y)
     light = (0.8 + 0.2 * _side_shade(size, half_width=0.45)) * fabric
     rgb = colour[None, None, :] * (light * (1 - band + band * ribs * 0.9))[..., None]
     rgb = rgb * (1 - label[..., None]) + _to_linear(LABEL)[None, None, :] * label[..., None]

@@ -32,20 +32,28 @@ from scipy import ndimage
 from processing.pipeline.compose import ComposedMaster, compose_master
 from processing.pipeline.mannequin import (
     MannequinColour,
-    soften,
     chroma_distance,
     despill_green,
     dilate,
     find_mannequin,
+    soften,
 )
 
 REASONS: dict[str, str] = {
-    "mannequin_not_found": "No mannequin of the chosen colour was found in the photo: check the mannequin colour set "
-    "on the batch or category.",
-    "mannequin_left": "Part of the garment has the mannequin's colour and was kept: check whether the mannequin "
-    "still shows there or it is the garment's own colour.",
-    "no_opening": "No neck opening was found (no mannequin seen between the shoulders): the neck may look closed.",
-    "inner_not_placed": "The inner shot could not be fitted into the neck opening: it does not cover the opening.",
+    "mannequin_not_found": (
+        "No mannequin of the chosen colour was found in the photo: "
+        "check the mannequin colour set on the batch or category."
+    ),
+    "mannequin_left": (
+        "Part of the garment has the mannequin's colour and was kept: "
+        "check whether the mannequin still shows there or it is the garment's own colour."
+    ),
+    "no_opening": (
+        "No neck opening was found (no mannequin seen between the shoulders): the neck may look closed."
+    ),
+    "inner_not_placed": (
+        "The inner shot could not be fitted into the neck opening: it does not cover the opening."
+    ),
 }
 
 # The neck opening is looked for in this upper share of the garment's height.
@@ -132,7 +140,12 @@ def make_ghost(front: Cutout, colour: MannequinColour, inner: Cutout | None = No
     alpha = np.asarray(mask.crop((x0, y0, x1, y1)))
     inside = alpha >= 128
     left, top, right, bottom = box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0
-    neck_box = (left + (right - left) // 4, top, right - (right - left) // 4, top + int((bottom - top) * _NECK_ZONE))
+    neck_box = (
+        left + (right - left) // 4,
+        top,
+        right - (right - left) // 4,
+        top + int((bottom - top) * _NECK_ZONE),
+    )
     found = find_mannequin(rgb, alpha, colour, neck_region=neck_box)
     reasons: list[str] = []
     figures: dict[str, float] = {}
@@ -211,7 +224,9 @@ def _lay_behind(rgb: np.ndarray, alpha: np.ndarray, garment_alpha: np.ndarray, p
     total = front + behind * (1.0 - front)
     safe = np.maximum(total, 1e-6)[..., None]
     # Front over inner, in straight (not premultiplied) colour.
-    mixed = (rgb[top:bottom, left:right] * front[..., None] + placed.rgb * (behind * (1.0 - front))[..., None]) / safe
+    mixed = (
+        rgb[top:bottom, left:right] * front[..., None] + placed.rgb * (behind * (1.0 - front))[..., None]
+    ) / safe
     rgb[top:bottom, left:right] = np.clip(np.round(mixed), 0, 255).astype(np.uint8)
     alpha[top:bottom, left:right] = np.clip(np.round(total * 255), 0, 255).astype(np.uint8)
 
@@ -224,7 +239,9 @@ def _bbox(pixels: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def _neck_opening(mannequin: np.ndarray, garment: np.ndarray, neck_box: tuple[int, int, int, int]) -> np.ndarray:
+def _neck_opening(
+    mannequin: np.ndarray, garment: np.ndarray, neck_box: tuple[int, int, int, int]
+) -> np.ndarray:
     """The mannequin seen between the shoulders: mannequin pixels in the neck zone with garment
     on both sides in their row; the largest such region that reaches the middle third."""
     left, top, right, bottom = neck_box
@@ -237,9 +254,8 @@ def _neck_opening(mannequin: np.ndarray, garment: np.ndarray, neck_box: tuple[in
     last = np.where(has, width - 1 - zone_g[:, ::-1].argmax(axis=1), -1)
     # Garment on both sides: between a garment pixel left of centre and one right of it.
     centre = (left + right) // 2
-    left_g = zone_g[:, :centre].any(axis=1)
-    right_g = zone_g[:, centre:].any(axis=1)
-    between = (cols[None, :] > first[:, None]) & (cols[None, :] < last[:, None]) & (left_g & right_g)[:, None]
+    both_sides = np.logical_and(zone_g[:, :centre].any(axis=1), zone_g[:, centre:].any(axis=1))
+    between = (cols[None, :] > first[:, None]) & (cols[None, :] < last[:, None]) & both_sides[:, None]
     enclosed = zone_m & between
     labels, count = ndimage.label(enclosed)
     opening = np.zeros_like(mannequin)

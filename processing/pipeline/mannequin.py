@@ -50,7 +50,9 @@ def _chroma_of(rgb: tuple[int, int, int]) -> tuple[float, float]:
 PRESETS: dict[str, MannequinColour] = {}
 
 
-def _register(name: str, rgb: tuple[int, int, int], lightness: tuple[float, float], near: float, far: float) -> None:
+def _register(
+    name: str, rgb: tuple[int, int, int], lightness: tuple[float, float], near: float, far: float
+) -> None:
     PRESETS[name] = MannequinColour(name, _chroma_of(rgb), lightness, near, far, green_spill=name == "green")
 
 
@@ -128,7 +130,9 @@ def _distance_table(colour: MannequinColour, chroma: tuple[float, float]) -> np.
     return distance
 
 
-def chroma_distance(rgb: np.ndarray, colour: MannequinColour, chroma: tuple[float, float] | None = None) -> np.ndarray:
+def chroma_distance(
+    rgb: np.ndarray, colour: MannequinColour, chroma: tuple[float, float] | None = None
+) -> np.ndarray:
     """Distance of every pixel of an (..., 3) uint8 array from the mannequin: chroma-ratio
     distance, plus the amount its lightness lies outside the mannequin's range (0.01 a step
     of L*). `chroma` replaces the preset's (the mannequin as measured on a photo)."""
@@ -232,9 +236,12 @@ def find_mannequin(
     # Where the mannequin meets the backdrop the pixels mix the two, matching neither:
     # the silhouette's soft edge beside the mannequin goes with it.
     matte[band & (silhouette < 250)] = 1.0
-    # About a Gaussian of σ 0.7 px: PIL's [1, 2, 1]/4 box blur on 8 bits, a fraction of the float filter's time.
+    # About a Gaussian of σ 0.7 px: PIL's [1, 2, 1]/4 box blur on 8 bits, a fraction of the
+    # float filter's time.
     blurred = Image.fromarray(np.round(matte * 255).astype(np.uint8)).filter(ImageFilter.BoxBlur(0.5))
-    return MannequinMatte(matte=np.asarray(blurred), found=found, edge=band & ~found, interior=interior, chroma=chroma)
+    return MannequinMatte(
+        matte=np.asarray(blurred), found=found, edge=band & ~found, interior=interior, chroma=chroma
+    )
 
 
 def despill_green(rgb: np.ndarray, mannequin: np.ndarray, garment: np.ndarray, reach: float) -> np.ndarray:
@@ -248,7 +255,8 @@ def despill_green(rgb: np.ndarray, mannequin: np.ndarray, garment: np.ndarray, r
     of the size: spill is smooth."""
     step = 4
     height, width = mannequin.shape
-    small_m = np.asarray(Image.fromarray(mannequin).convert("L").reduce(step)) > 0  # any mannequin in the cell
+    # A cell is near the mannequin when any of its pixels is: a strip may be thinner than a cell.
+    small_m = np.asarray(Image.fromarray(mannequin).convert("L").reduce(step)) > 0
     small_g = np.asarray(Image.fromarray(garment).convert("L").reduce(step), dtype=np.float32) / 255
     small_rgb = np.asarray(Image.fromarray(rgb, mode="RGB").reduce(step), dtype=np.float32)
     distance = ndimage.distance_transform_edt(~small_m) * step
@@ -275,15 +283,17 @@ def despill_green(rgb: np.ndarray, mannequin: np.ndarray, garment: np.ndarray, r
 
 
 def _box2(plane: np.ndarray, size: int) -> np.ndarray:
-    out: np.ndarray = ndimage.uniform_filter(ndimage.uniform_filter(plane, size, mode="constant"), size, mode="constant")
+    out: np.ndarray = ndimage.uniform_filter(
+        ndimage.uniform_filter(plane, size, mode="constant"), size, mode="constant"
+    )
     return out
 
 
 def _sample(plane: np.ndarray, ys: np.ndarray, xs: np.ndarray, step: int) -> np.ndarray:
     """`plane` (made at 1/`step` of the size, each cell the mean of its pixels) read
     bilinearly at the full-size pixels (ys, xs)."""
-    fy = np.clip((ys + 0.5) / step - 0.5, 0, plane.shape[0] - 1).astype(np.float32)
-    fx = np.clip((xs + 0.5) / step - 0.5, 0, plane.shape[1] - 1).astype(np.float32)
+    fy = np.clip((ys.astype(np.float32) + 0.5) / step - 0.5, 0, plane.shape[0] - 1)
+    fx = np.clip((xs.astype(np.float32) + 0.5) / step - 0.5, 0, plane.shape[1] - 1)
     y0, x0 = fy.astype(np.intp), fx.astype(np.intp)
     y1, x1 = np.minimum(y0 + 1, plane.shape[0] - 1), np.minimum(x0 + 1, plane.shape[1] - 1)
     wy, wx = fy - y0, fx - x0

@@ -47,7 +47,9 @@ def test_no_mannequin_is_left_and_the_garment_is_kept(mannequin: str, garment: s
     # Everywhere the mannequin showed (neck, inside the collar, arm stubs, below the hem) is transparent.
     assert (alpha[_core(photo.mannequin)] <= 10).mean() > 0.999
     # The mannequin's soft edge against the backdrop goes with it: nothing of its outline stays.
-    outline = photo.mannequin & ~_core(photo.mannequin) & ~ndimage.binary_dilation(photo.garment, iterations=2)
+    outline = (
+        photo.mannequin & ~_core(photo.mannequin) & ~ndimage.binary_dilation(photo.garment, iterations=2)
+    )
     assert (alpha[outline] <= 40).mean() > 0.99
     assert (alpha[_core(photo.garment)] >= 250).mean() > 0.999
 
