@@ -72,6 +72,7 @@ def test_an_admin_marks_a_scene_makes_a_rule_and_the_export_holds_the_scenes(
     # Mark it: drag the placement area, press s and click the worktop's line.
     photo = page.get_by_test_id("scene-photo")
     expect(photo).to_be_visible()
+    photo.scroll_into_view_if_needed()
     drag(page, photo, (0.25, 0.2), (0.75, 0.9))
     page.keyboard.press("s")
     expect(page.get_by_test_id("mode-surface")).to_be_checked()
