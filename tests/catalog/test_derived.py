@@ -6,55 +6,21 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from PIL import Image
 
 from catalog.derived import derive_version
 from catalog.exports.amazon import slots_for
 from catalog.exports.selection import select
-from catalog.models import ImageVersion, MarketplaceProfile, VersionKind, VersionStatus
-from catalog.scenes import procedural
+from catalog.models import ImageVersion, VersionKind, VersionStatus
 from catalog.scenes.models import SceneRule
 from catalog.scenes.rules import apply_rule
 from processing.jobs import process_version
 from processing.publishing import render_version
 from review.services import do_approve, do_reprocess
-from tests.conftest import master_png, photo_bytes
+from tests.catalog.conftest import derive_scene, profiles
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def templates():
-    return {t.slug: t for t in procedural.install(size=(800, 600))}
-
-
-@pytest.fixture
-def published_cutout(product, make_version, small_profiles):
-    product.asin = "B000TEST01"
-    product.width_cm, product.height_cm = 12.0, 9.0
-    product.save()
-    version = make_version(product, status=VersionStatus.RENDERING, photo=photo_bytes((2000, 1500)))
-    version.master.save("m.png", ContentFile(master_png((480, 360))))
-    assert render_version(str(version.pk)) == "published"
-    version.refresh_from_db()
-    return version
-
-
-def profiles(*slugs):
-    return MarketplaceProfile.objects.filter(slug__in=slugs)
-
-
-def derive_scene(cutout, template, *slugs, position=2):
-    return derive_version(
-        cutout,
-        VersionKind.SCENE,
-        lineage=template.lineage,
-        targets=profiles(*slugs),
-        export_position=position,
-        scene_template=template,
-    )
 
 
 def test_a_scene_is_numbered_in_its_own_lineage_and_never_supersedes_the_cutout(published_cutout, templates):
