@@ -115,44 +115,71 @@ def composite(
     product = decontaminate_edges(product)
     # Where the solid part lands: its bottom on the surface line, its middle at the area's.
     left, top, right, _ = placement.area
-    base_x = (left + right) / 2 - (solid[0] + solid_w / 2) * scale
-    base_y = placement.surface_y - solid[3] * scale
-    x, y = round(base_x), round(base_y)
-
-    rgb = np.asarray(scene.convert("RGB"), dtype=np.float32)
-    height, width = rgb.shape[:2]
+    x = round((left + right) / 2 - (solid[0] + solid_w / 2) * scale)
+    y = round(placement.surface_y - solid[3] * scale)
+    rgb_scene = scene if scene.mode == "RGB" else scene.convert("RGB")
+    width, height = rgb_scene.size
     intended = (
         x + round(solid[0] * scale),
         y + round(solid[1] * scale),
         x + round(solid[2] * scale),
         y + round(solid[3] * scale),
     )
-    gains = _scene_gains(rgb, intended, placement)
-    layer = np.zeros((height, width), dtype=np.float32)  # the product's alpha on the scene
-    colour = np.zeros((height, width, 3), dtype=np.float32)
+    gains = _scene_gains(rgb_scene, intended, placement)
+    # Only the pixels the product and its shadows reach are worked on.
+    roi = _reach(intended, placement, (width, height))
+    rx, ry = roi[0], roi[1]
+    rgb = np.asarray(rgb_scene.crop(roi), dtype=np.float32)
+    roi_h, roi_w = rgb.shape[:2]
+    layer = np.zeros((roi_h, roi_w), dtype=np.float32)  # the product's alpha
+    colour = np.zeros((roi_h, roi_w, 3), dtype=np.float32)
     src = np.asarray(product, dtype=np.float32)
-    sx0, sy0 = max(0, -x), max(0, -y)
-    dx0, dy0 = max(0, x), max(0, y)
-    dx1, dy1 = min(width, x + new_w), min(height, y + new_h)
+    px, py = x - rx, y - ry  # the product's corner in the region
+    sx0, sy0 = max(0, -px), max(0, -py)
+    dx0, dy0 = max(0, px), max(0, py)
+    dx1, dy1 = min(roi_w, px + new_w), min(roi_h, py + new_h)
     if dx1 > dx0 and dy1 > dy0:
         part = src[sy0 : sy0 + dy1 - dy0, sx0 : sx0 + dx1 - dx0]
         layer[dy0:dy1, dx0:dx1] = part[..., 3] / 255.0
         colour[dy0:dy1, dx0:dx1] = np.clip(part[..., :3] * np.asarray(gains, dtype=np.float32), 0, 255)
 
-    shade = _shadows(layer, intended, placement, (width, height))
+    local_box = (intended[0] - rx, intended[1] - ry, intended[2] - rx, intended[3] - ry)
+    shade = _shadows(layer, local_box, placement.surface_y - ry, placement.light_side)
     rgb *= (1.0 - shade)[..., None]
     alpha = layer[..., None]
     out = rgb * (1.0 - alpha) + colour * alpha
-    image = Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), mode="RGB")
+    image = rgb_scene.copy()
+    image.paste(Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), mode="RGB"), (rx, ry))
     found = _solid_box_of(layer)
+    product_box = (found[0] + rx, found[1] + ry, found[2] + rx, found[3] + ry) if found else (0, 0, 0, 0)
     return SceneComposite(
         image=image,
-        product_box=found or (0, 0, 0, 0),
+        product_box=product_box,
         intended_box=intended,
         pixels_per_cm=placement.pixels_per_cm,
         scaled_by_dimensions=size.known,
         gains=(round(gains[0], 4), round(gains[1], 4), round(gains[2], 4)),
     )
+
+
+def _reach(
+    box: tuple[int, int, int, int], placement: Placement, size: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """The part of the scene the product at `box` and its shadows can touch, within the frame."""
+    left, top, right, bottom = box
+    width, height = size
+    w, h = max(1, right - left), max(1, bottom - top)
+    margin = round(0.15 * h + 0.1 * w) + 8  # blur and the contact shadow's overhang
+    lean = round(SHADOW_LEAN * h)
+    far_left = lean if placement.light_side == "right" else 0
+    far_right = lean if placement.light_side == "left" else 0
+    x0 = max(0, min(left, right) - margin - far_left)
+    x1 = min(width, max(left, right) + margin + far_right)
+    y0 = max(0, min(top, placement.surface_y - round(SHADOW_FLATTEN * h)) - margin)
+    y1 = min(height, max(bottom, placement.surface_y) + margin)
+    if x1 <= x0 or y1 <= y0:  # wholly outside the frame: a token region, nothing drawn in it
+        return (0, 0, 1, 1)
+    return (x0, y0, x1, y1)
 
 
 def _trimmed(cutout: Image.Image) -> Image.Image:
@@ -204,7 +231,7 @@ def _resize_premultiplied(rgba: Image.Image, size: tuple[int, int]) -> Image.Ima
 
 
 def _scene_gains(
-    rgb: np.ndarray, box: tuple[int, int, int, int], placement: Placement
+    scene: Image.Image, box: tuple[int, int, int, int], placement: Placement
 ) -> tuple[float, float, float]:
     """Per-channel gains moving the product toward the light of the scene around it: the
     median colour of a band around the placement (inside the area), against the studio's
@@ -216,8 +243,7 @@ def _scene_gains(
     y0, y1 = max(a_top, top - pad_y), min(a_bottom, bottom + pad_y)
     if x1 <= x0 or y1 <= y0:
         return (1.0, 1.0, 1.0)
-    region = rgb[y0:y1:4, x0:x1:4].reshape(-1, 3)
-    inside = np.ones(len(region), dtype=bool)
+    region = np.asarray(scene.crop((x0, y0, x1, y1)), dtype=np.float32)[::4, ::4].reshape(-1, 3)
     # The product's own footprint is not the scene around it.
     ys, xs = np.mgrid[y0:y1:4, x0:x1:4]
     inside = ~((xs >= left) & (xs < right) & (ys >= top) & (ys < bottom)).ravel()
@@ -230,21 +256,22 @@ def _scene_gains(
 
 
 def _shadows(
-    layer: np.ndarray, box: tuple[int, int, int, int], placement: Placement, size: tuple[int, int]
+    layer: np.ndarray, box: tuple[int, int, int, int], surface_y: int, light_side: str
 ) -> np.ndarray:
-    """How much each scene pixel is darkened (0..1): a contact shadow under the base and
-    the silhouette cast on the floor away from the light, drawn at 1/4 scale."""
-    width, height = size
+    """How much each pixel of the region is darkened (0..1): a contact shadow under the base
+    and the silhouette cast on the floor away from the light, drawn at 1/4 scale. `layer`
+    is the product's alpha over the region, `box` and `surface_y` in the region's pixels."""
+    height, width = layer.shape
     s = _SHADOW_SCALE
     small_w, small_h = -(-width // s), -(-height // s)
     left, top, right, bottom = box
-    base = placement.surface_y / s
+    base = surface_y / s
     product_h = max(1.0, (bottom - top) / s)
     product_w = max(1.0, (right - left) / s)
 
     silhouette = Image.fromarray(np.clip(layer * 255 + 0.5, 0, 255).astype(np.uint8), mode="L").reduce(s)
     silhouette = silhouette.crop((0, 0, small_w, small_h))
-    lean = SHADOW_LEAN if placement.light_side == "left" else -SHADOW_LEAN
+    lean = SHADOW_LEAN if light_side == "left" else -SHADOW_LEAN
     q = SHADOW_FLATTEN
     # Inverse map (output → silhouette) of: x' = u + lean·(base − v), y' = base − q·(base − v).
     cast = silhouette.transform(
