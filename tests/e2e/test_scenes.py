@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, master_png, photo_bytes
+from tests.e2e.test_clean_pages import Problems
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -63,6 +64,7 @@ def test_an_admin_marks_a_scene_makes_a_rule_and_the_export_holds_the_scenes(
     from catalog.scenes.models import SceneTemplate
 
     page = log_in(admin_user.username, PASSWORD)
+    problems = Problems(page)  # the marker runs under the Content-Security-Policy too
     page.goto(f"{live_server.url}/scenes/")
     page.get_by_test_id("new-template").click()
     page.get_by_label("Name").fill("Kitchen counter")
@@ -81,6 +83,7 @@ def test_an_admin_marks_a_scene_makes_a_rule_and_the_export_holds_the_scenes(
     page.get_by_label("Right", exact=True).check()
     page.get_by_label("The area's real width (cm)").fill("60")
     expect(page.get_by_test_id("scene-area")).to_be_visible()
+    assert problems.seen == []
     page.get_by_test_id("save-markings").click()
     expect(page.get_by_test_id("scene-template")).to_contain_text("Kitchen counter")
 
