@@ -171,7 +171,11 @@ def _retry_failed_duplicate(batch: UploadBatch, product: Product, sha256: str) -
     from catalog.retries import retry_version
 
     existing = SourceImage.objects.filter(product=product, sha256=sha256).first()
-    newest = existing.versions.order_by("-number").first() if existing else None
+    newest = (
+        existing.versions.filter(kind=ImageVersion.Kind.CUTOUT).order_by("-number").first()
+        if existing
+        else None
+    )
     if existing is None or newest is None or newest.status != ImageVersion.Status.FAILED:
         return None
     with transaction.atomic():

@@ -317,9 +317,36 @@ def _canonical_fields(names: Iterable[str]) -> list[str]:
     return [name for name in METADATA_FIELDS if name in wanted]
 
 
+FITS = ("contain", "cover")
+
+
+@dataclass(frozen=True)
+class Fit(Operation):
+    """How the master meets the canvas: `contain` places a cut-out at the fill ratio (the
+    default, left out of the string so cut-out specs keep their keys); `cover` fills the
+    canvas with a picture that has its own background (a scene), cropping what overflows."""
+
+    key: ClassVar[str] = "fit"
+    mode: str
+
+    def __post_init__(self) -> None:
+        if self.mode not in FITS:
+            raise self.fail(f"the fit is one of {', '.join(FITS)}")
+
+    @classmethod
+    def parse(cls, argument: str) -> Self:
+        return cls(argument)
+
+    def argument(self) -> str:
+        return self.mode
+
+    def values(self) -> dict[str, Any]:
+        return {"fit": self.mode}
+
+
 OPERATIONS: dict[str, type[Operation]] = {
     op.key: op
-    for op in (Canvas, Fill, Background, BackgroundMode, Shadow, Format, Quality, MaxBytes, Metadata)
+    for op in (Canvas, Fill, Fit, Background, BackgroundMode, Shadow, Format, Quality, MaxBytes, Metadata)
 }
 _REQUIRED = ("canvas", "fill", "format", "quality")
 
@@ -346,6 +373,7 @@ class RenditionSpec:
     shadow: bool = False
     max_bytes: int | None = None
     metadata_fields: tuple[str, ...] = field(default=())
+    fit: str = "contain"
 
     def __post_init__(self) -> None:
         # Normalise first so equal recipes compare equal, then let each operation
@@ -397,6 +425,8 @@ class RenditionSpec:
     def operations(self) -> list[Operation]:
         """The parts of the spec, in canonical order."""
         parts: list[Operation] = [Canvas(self.width, self.height), Fill(self.fill_ratio)]
+        if self.fit != "contain":
+            parts.append(Fit(self.fit))
         if self.background is not None:
             parts.append(Background(self.background))
         parts += [
@@ -486,6 +516,10 @@ class RenditionSpec:
     @property
     def size(self) -> tuple[int, int]:
         return (self.width, self.height)
+
+    @property
+    def cover(self) -> bool:
+        return self.fit == "cover"
 
     @property
     def transparent(self) -> bool:
