@@ -111,6 +111,15 @@ class Product(models.Model):
         ).update(brand=self.brand, category=self.category)
 
 
+class MannequinColour(models.TextChoices):
+    """The colour of the mannequin apparel is shot on (processing.pipeline.mannequin.PRESETS):
+    set on a batch or a category, it asks for a ghost-mannequin master (catalog.ghost)."""
+
+    GREY = "grey", "Grey"
+    SKIN = "skin", "Skin-coloured"
+    GREEN = "green", "Chroma green"
+
+
 class UploadBatch(models.Model):
     class Source(models.TextChoices):
         BROWSER = "browser", "Browser upload"
@@ -131,6 +140,13 @@ class UploadBatch(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.BROWSER)
+    mannequin_colour = models.CharField(
+        max_length=8,
+        choices=MannequinColour.choices,
+        blank=True,
+        help_text="Apparel shot on a mannequin of this colour gets a ghost-mannequin master "
+        "(blank: the category's setting).",
+    )
     file_count = models.PositiveIntegerField(default=0, help_text="Files received in the upload.")
     rejected_count = models.PositiveIntegerField(
         default=0, help_text="Files refused at upload (not images, duplicates, unreadable)."
@@ -253,6 +269,9 @@ class SourceRole(models.TextChoices):
     MAIN = "main", "Main"
     ALTERNATE = "alternate", "Alternate"
     SWATCH = "swatch", "Swatch"
+    # The inside back of a garment (with its label), placed into a ghost mannequin's neck
+    # opening (catalog.ghost); never rendered or exported itself.
+    INNER = "inner", "Inner shot"
 
 
 class SourceImage(models.Model):

@@ -81,6 +81,7 @@ def batch_create(request: HttpRequest) -> JsonResponse:
         priority=form.cleaned_data["priority"],
         source=UploadBatch.Source.BROWSER,
         name=form.cleaned_data["name"] or f"Upload {timezone.localtime():%Y-%m-%d %H:%M}",
+        mannequin_colour=form.cleaned_data["mannequin_colour"],
     )
     return JsonResponse(
         {

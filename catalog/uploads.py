@@ -98,11 +98,18 @@ def priority_choices(user: Any) -> list[tuple[int, str]]:
 
 
 def create_batch(
-    user: Any, *, priority: int = Priority.NORMAL, source: str = UploadBatch.Source.BROWSER, name: str = ""
+    user: Any,
+    *,
+    priority: int = Priority.NORMAL,
+    source: str = UploadBatch.Source.BROWSER,
+    name: str = "",
+    mannequin_colour: str = "",
 ) -> UploadBatch:
     """A new batch. Raises PriorityNotAllowed for Launch without the permission."""
     check_priority(user, priority)
-    return UploadBatch.objects.create(created_by=user, priority=priority, source=source, name=name)
+    return UploadBatch.objects.create(
+        created_by=user, priority=priority, source=source, name=name, mannequin_colour=mannequin_colour
+    )
 
 
 def add_photo(

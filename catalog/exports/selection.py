@@ -17,8 +17,11 @@ are the same everywhere:
 
 - derived masters (catalog.derived: lifestyle scenes, ghost mannequin) of a photo, its
   newest published version per lineage that targets one of the channel's profiles, at
-  the position their rule gives (2: Amazon PT01, Shopify image 2), never first and
-  never after the swatches; only for a product whose main image is exported.
+  the position their rule gives (2: Amazon PT01, Shopify image 2), never after the
+  swatches; only for a product whose main image is exported. Position 1 (a ghost
+  mannequin whose category asks to replace the main image) takes the main photo's place
+  when it has a usable rendition for the main profile, else it comes second;
+- inner shots (the inside of a garment, used by its ghost mannequin) are never exported.
 
 Whatever is left out goes into `skipped` with a reason a merchandiser can act on.
 `select` costs four queries whatever the number of products (sources, versions of
@@ -231,6 +234,9 @@ def select(
         alt_text = alt_text_for(product)
         for role, source in ordered_sources(product_sources):
             source.product = product
+            if role == MAIN and (ghost := _main_replacement(source, derived, renditions, blocked, main_profile)):
+                images.append(ExportImage(1, MAIN, ghost, alt_text, public_url(ghost)))
+                continue
             version = published.get(source.pk)
             if version is None:
                 selection.skipped.append(
@@ -278,6 +284,31 @@ def select(
         if images:
             selection.products.append(ExportProduct(product=product, images=images))
     return selection
+
+
+def _main_replacement(
+    source: SourceImage,
+    derived: dict[uuid.UUID, list[ImageVersion]],
+    renditions: dict[tuple[uuid.UUID, str], Rendition],
+    blocked: dict[tuple[uuid.UUID, str], BlockedChannel],
+    main_profile: str,
+) -> Rendition | None:
+    """The rendition of a derived master that takes the main photo's place (export position 1:
+    a ghost mannequin whose category asks for it), when it has a usable one for the main
+    profile; it is then taken out of `derived`. Otherwise None, and the derived master is
+    placed second like any other."""
+    for version in derived.get(source.pk, []):
+        if version.export_position != 1:
+            continue
+        key = (version.pk, main_profile)
+        rendition = renditions.get(key)
+        if key in blocked or rendition is None or _rendition_problem(rendition, main_profile):
+            return None
+        derived[source.pk] = [v for v in derived[source.pk] if v.pk != version.pk]
+        version.source = source
+        rendition.version = version
+        return rendition
+    return None
 
 
 def _derived_versions(rows: list[ImageVersion]) -> dict[uuid.UUID, list[ImageVersion]]:
@@ -343,6 +374,8 @@ def ordered_sources(sources: list[SourceImage]) -> list[tuple[str, SourceImage]]
 
     `sources` must already be in position order.
     """
+    # An inner shot (the inside of a garment, for its ghost mannequin) is never exported itself.
+    sources = [s for s in sources if s.role != SourceRole.INNER]
     main = next((s for s in sources if s.role == SourceRole.MAIN), None) or next(
         (s for s in sources if s.role != SourceRole.SWATCH), None
     )
