@@ -234,7 +234,12 @@ def select(
         alt_text = alt_text_for(product)
         for role, source in ordered_sources(product_sources):
             source.product = product
-            if role == MAIN and (ghost := _main_replacement(source, derived, renditions, blocked, main_profile)):
+            ghost = (
+                _main_replacement(source, derived, renditions, blocked, main_profile)
+                if role == MAIN
+                else None
+            )
+            if ghost is not None:
                 images.append(ExportImage(1, MAIN, ghost, alt_text, public_url(ghost)))
                 continue
             version = published.get(source.pk)
