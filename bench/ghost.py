@@ -1,18 +1,20 @@
 """How fast is a ghost-mannequin master, on one core?
 
-    .venv/bin/python bench/ghost.py [--size 2500] [--repeat 7]
+    .venv/bin/python bench/ghost.py [--size 3300] [--repeat 7]
 
 Generated photos (bench/ghost_photos.py): a T-shirt on a grey, skin and chroma-green
-mannequin, `--size` px square (2500 px gives a master about 2000 px on its long side),
-with an inner shot of the inside back at 0.6 of that size. The process is pinned to one
-core and every numeric library limited to one thread before numpy loads. Timed:
-`make_ghost` from the decoded photo and its cut-out mask to the composed master (find the
-mannequin, despill, neck opening, inner shot placed, compose), and separately encoding that
-master as PNG the way masters are stored. Printed per mannequin: median and fastest of
-`--repeat` runs after a warm-up (wall clock, and the process's CPU time: on a machine
-others share, CPU time is what one core of our own would take), the master's size, and
-how well the result matches the photo's known areas (mannequin left, garment kept, neck
-opening filled).
+mannequin, `--size` px square (3300 px, the default, gives a master about 2000 px on its
+long side), with an inner shot of the inside back at 0.6 of that size. The process is
+pinned to one core and every numeric library limited to one thread before numpy loads.
+
+Timed: `make_ghost` from the decoded photo and its cut-out mask to the composed master
+(find the mannequin, despill, neck opening, inner shot placed, compose), and separately
+encoding that master as PNG the way masters are stored (processing.pipeline.png).
+
+Printed per mannequin: median and fastest of `--repeat` runs after a warm-up (wall clock,
+and the process's CPU time: on a machine others share, CPU time is what one core of our
+own would take), the master's size, and how well the result matches the photo's known
+areas (mannequin left, garment kept, neck opening filled).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUM
     os.environ[_name] = "1"
 
 import argparse  # noqa: E402
-import io  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -42,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from bench.ghost_photos import front_photo, inner_photo  # noqa: E402
 from processing.pipeline.ghost import Cutout, make_ghost  # noqa: E402
 from processing.pipeline.mannequin import preset  # noqa: E402
+from processing.pipeline.png import encode_png  # noqa: E402
 
 CASES = [("grey", "navy"), ("skin", "red"), ("green", "mustard")]
 
@@ -50,7 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--size", type=int, default=2500)
+    parser.add_argument("--size", type=int, default=3300)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -70,8 +72,7 @@ def main() -> None:
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
         start = time.perf_counter()
-        buffer = io.BytesIO()
-        result.master.image.save(buffer, format="PNG", compress_level=1)
+        encode_png(result.master.image)
         encode = time.perf_counter() - start
         alpha = np.asarray(result.full)[..., 3]
         mannequin_core = ndimage.binary_erosion(photo.mannequin, iterations=2)
