@@ -35,6 +35,7 @@ from processing.pipeline.mannequin import (
     chroma_distance,
     despill_green,
     dilate,
+    erode,
     find_mannequin,
     soften,
 )
@@ -66,6 +67,9 @@ _INNER_MIN_COVER = 0.9
 _LEFT_MAX_SHARE = 0.002
 # Green spill is taken off within this share of the garment's size from the mannequin.
 _SPILL_REACH = 0.03
+# The widest rim of backdrop a cut-out mask may hold around the mannequin, as a share of the
+# cut-out's size (4 px at 2000 px).
+_RIM_SHARE = 0.002
 # Pixels around the cut-out's box worked on with it: soft edges and the morphology's reach.
 _MARGIN = 8
 
@@ -152,6 +156,10 @@ def make_ghost(front: Cutout, colour: MannequinColour, inner: Cutout | None = No
 
     garment_alpha = ((alpha.astype(np.uint16) * (255 - found.matte) + 127) // 255).astype(np.uint8)
     garment = garment_alpha >= 128
+    rim = _backdrop_rim(garment, found.found, max(2, round(_RIM_SHARE * max(right - left, bottom - top))))
+    if rim.any():
+        garment_alpha[rim] = 0
+        garment &= ~rim
     if garment.sum() < 0.05 * inside.sum():
         raise GhostError("Almost all of the cut-out has the mannequin's colour: no garment is left.")
     figures["mannequin_share"] = round(float(found.found.sum()) / float(inside.sum()), 4)
@@ -237,6 +245,25 @@ def _bbox(pixels: np.ndarray) -> tuple[int, int, int, int] | None:
     if rows.size == 0:
         return None
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def _backdrop_rim(garment: np.ndarray, mannequin: np.ndarray, width: int) -> np.ndarray:
+    """Thin pieces left beside the mannequin once it is gone: the rim of backdrop a cut-out
+    mask often holds around its silhouette. Next to the garment that rim is the cut-out's
+    own edge; next to the mannequin it would stay as a ghostly outline, and rows of it
+    beside the neck would look like garment on both sides of it. Pieces of what is left
+    narrower than 2·`width` + 1 px (what an opening of that size removes) that touch the
+    mannequin are the rim; the garment's own parts are wider."""
+    if not mannequin.any():
+        return np.zeros_like(garment)
+    thin = garment & ~dilate(erode(garment, width), width)
+    labels, count = ndimage.label(thin, structure=np.ones((3, 3), bool))
+    if not count:
+        return thin
+    touching = np.bincount(labels[thin & dilate(mannequin, 1)], minlength=count + 1) > 0
+    touching[0] = False
+    rim: np.ndarray = touching[labels]
+    return rim
 
 
 def _neck_opening(

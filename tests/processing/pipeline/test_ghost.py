@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from bench.ghost_photos import LABEL, LETTERING, MANNEQUINS, FrontPhoto, front_photo, inner_photo
@@ -75,6 +76,32 @@ def test_the_inner_shot_shows_in_the_neck_opening(mannequin: str, garment: str) 
     # Outside the opening the inner shot never shows: where the mannequin was elsewhere stays clear.
     elsewhere = _core(photo.mannequin) & ~ndimage.binary_dilation(photo.neck_opening, iterations=6)
     assert (full[..., 3][elsewhere] <= 10).mean() > 0.999
+
+
+@pytest.mark.parametrize(("mannequin", "garment"), [("grey", "mustard"), ("skin", "navy"), ("green", "red")])
+def test_a_jpeg_photo_and_a_cut_out_mask_with_a_rim_of_backdrop_still_make_a_clean_ghost(
+    mannequin: str, garment: str
+) -> None:
+    photo = _front(mannequin, garment)
+    buffer = io.BytesIO()
+    photo.image.save(buffer, format="JPEG", quality=85)  # chroma subsampled, ringing at edges
+    decoded = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    # Segmentation models often keep a couple of pixels of backdrop around the silhouette.
+    mask = Image.fromarray(photo.alpha).filter(ImageFilter.MaxFilter(5))
+    result = make_ghost(Cutout(decoded, mask), preset(mannequin), _inner(garment))
+    alpha = np.asarray(result.full)[..., 3]
+    # JPEG's chroma rings for a few pixels beside the garment's edge: judged beyond them, and
+    # beyond the inner shot tucked a few pixels around the opening.
+    beyond = ndimage.binary_dilation(photo.garment, iterations=3) | ndimage.binary_dilation(
+        photo.neck_opening, iterations=6
+    )
+    elsewhere = _core(photo.mannequin) & ~beyond
+
+    assert result.reasons == ()
+    assert (alpha[elsewhere] <= 10).mean() > 0.995
+    # The rim beside the neck is not taken for garment on both sides of it: the opening stays the neck's.
+    assert abs(int(result.opening.sum()) - int(photo.neck_opening.sum())) < 0.15 * photo.neck_opening.sum()
+    assert (alpha[_core(photo.neck_opening)] >= 250).mean() > 0.9
 
 
 def test_the_neck_opening_is_transparent_without_an_inner_shot() -> None:
