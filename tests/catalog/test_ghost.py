@@ -136,6 +136,7 @@ def test_a_published_cutout_of_a_tops_photo_becomes_a_ghost_mannequin_published_
     page = client.get(reverse("catalog:product_detail", args=[tee.sku])).content.decode()
     assert 'data-kind="ghost"' in page
     assert 'data-kind="cutout"' in page
+    assert "Grey mannequin, inner shot placed in the neck" in page
 
 
 def test_the_ghost_replaces_the_main_image_when_the_category_asks(
