@@ -156,6 +156,13 @@ def test_the_ghost_replaces_the_main_image_when_the_category_asks(
         (exported,) = selection.products
         assert [(i.role, i.rendition.version_id) for i in exported.images] == [("main", ghost.pk)]
         assert exported.images[0].rendition.profile.slug == profile
+    # Without a usable rendition for the main profile it falls back to second place.
+    ghost.renditions.filter(profile__slug="amazon-main").delete()
+    (exported,) = select([tee], main_profile="amazon-main", additional_profile="amazon-additional").products
+    assert [(i.role, i.rendition.version_id) for i in exported.images] == [
+        ("main", cutout.pk),
+        ("additional", ghost.pk),
+    ]
 
 
 def test_the_batch_names_the_mannequin_and_an_inner_shot_arriving_later_remakes_the_ghost(
