@@ -256,7 +256,7 @@ def _backdrop_rim(garment: np.ndarray, mannequin: np.ndarray, width: int) -> np.
     mannequin are the rim; the garment's own parts are wider."""
     if not mannequin.any():
         return np.zeros_like(garment)
-    thin = garment & ~dilate(erode(garment, width), width)
+    thin: np.ndarray = garment & ~dilate(erode(garment, width), width)
     labels, count = ndimage.label(thin, structure=np.ones((3, 3), bool))
     if not count:
         return thin
