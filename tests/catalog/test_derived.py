@@ -62,6 +62,7 @@ def test_a_scene_is_composited_gated_and_published_on_its_target_profiles_only(p
     assert "fit-cover" in square.spec
     assert "bgmode-any" in square.spec
     assert square.compliance_passed, square.compliance
+    assert renditions["amazon-additional"].file.name.endswith("/B000TEST01.PT01.jpg")  # export position 2
     with square.file.open("rb") as fh, Image.open(io.BytesIO(fh.read())) as decoded:
         assert decoded.size == (square.width, square.height) == (270, 270)
         corner = decoded.convert("RGB").getpixel((2, 2))
