@@ -61,6 +61,8 @@ def test_a_scene_is_composited_gated_and_published_on_its_target_profiles_only(p
     square = renditions["instagram-square"]
     assert "fit-cover" in square.spec
     assert "bgmode-any" in square.spec
+    fx, fy = scene.options["focus"]
+    assert f"focus-{fx:g}x{fy:g}" in square.spec  # the square is cropped around the product
     assert square.compliance_passed, square.compliance
     assert renditions["amazon-additional"].file.name.endswith("/B000TEST01.PT01.jpg")  # export position 2
     with square.file.open("rb") as fh, Image.open(io.BytesIO(fh.read())) as decoded:
