@@ -58,7 +58,10 @@ def product_list(request: HttpRequest) -> HttpResponse:
         .values("product_id")
         .annotate(
             photos=Count("id", distinct=True),
-            published=Count("versions", filter=Q(versions__status="published"), distinct=True),
+            # Published cut-outs: a scene made from one is not another published photo.
+            published=Count(
+                "versions", filter=Q(versions__status="published", versions__kind="cutout"), distinct=True
+            ),
             flagged=Count("versions", filter=Q(versions__status="flagged"), distinct=True),
         )
     }

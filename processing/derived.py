@@ -10,6 +10,8 @@ A kind plugs in with one entry in KIND_PATHS, the dotted path of an object with:
   never retried); anything else is retried like any processing error.
 - `rendition_spec(spec) -> spec`: the profile's spec as this kind renders it (a scene
   fills the canvas, `fit-cover`; a ghost mannequin renders like a cut-out: return `spec`).
+  A cover fit is cropped around `info["focus"]` ([x, y] shares of the master) when the
+  kind gives one.
 
 process_version (processing.jobs) claims the version, counts the attempt and handles
 outages and retries; it calls `process_derived` for every kind but "cutout".
@@ -18,7 +20,7 @@ outages and retries; it calls `process_derived` for every kind but "cutout".
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.files.base import ContentFile
@@ -108,4 +110,8 @@ def rendition_spec(version: ImageVersion, spec: RenditionSpec) -> RenditionSpec:
     """`spec` as `version`'s kind renders it."""
     if not version.is_derived:
         return spec
-    return kind_for(version.kind).rendition_spec(spec)
+    spec = kind_for(version.kind).rendition_spec(spec)
+    focus = (version.options or {}).get("focus")
+    if spec.cover and isinstance(focus, list) and len(focus) == 2:
+        spec = replace(spec, focus=(float(focus[0]), float(focus[1])))
+    return spec

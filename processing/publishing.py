@@ -202,7 +202,10 @@ def render_missing(version: ImageVersion) -> list[Rendition]:
         name = rendition_filename(
             profile.naming_template,
             product=version.source.product,
-            position=version.source.position,
+            # A derived master is named by the place exports give it (a scene at 2: PT01, "-2").
+            position=(version.export_position or version.source.position)
+            if version.is_derived
+            else version.source.position,
             ext=spec.extension,
             profile_slug=profile.slug,
         )

@@ -147,6 +147,11 @@ class SceneKind:
             reasons=reasons,
             passed=not reasons,
             info={
+                # Cover crops (a square from a wide scene) keep the product in frame.
+                "focus": [
+                    round((result.product_box[0] + result.product_box[2]) / 2 / result.image.width, 3),
+                    round((result.product_box[1] + result.product_box[3]) / 2 / result.image.height, 3),
+                ],
                 "scene": {
                     "template": template.pk,
                     "template_revision": template.revision,
@@ -154,7 +159,7 @@ class SceneKind:
                     "pixels_per_cm": round(result.pixels_per_cm, 4),
                     "scaled_by": "dimensions" if result.scaled_by_dimensions else "share",
                     "gains": list(result.gains),
-                }
+                },
             },
         )
 

@@ -34,10 +34,29 @@ def rules_for(product: Product) -> QuerySet[SceneRule]:
     return SceneRule.objects.filter(match, enabled=True).select_related("template").distinct()
 
 
+# A scene of the cut-out in one of these states stands: applying the rule again leaves it.
+SCENE_STANDS = (*ImageVersion.ACTIVE_STATES, *ImageVersion.REVIEWABLE_STATES, VersionStatus.PUBLISHED)
+
+
 def derive_scene(cutout: ImageVersion, rule: SceneRule) -> ImageVersion | None:
     """`cutout` (a published cut-out) in the rule's template, queued; None when that scene
-    exists already (queued, in progress, flagged or published)."""
+    exists already (queued, in progress, flagged or published) and was made with the
+    template's current markings. One made before the template was marked again is made anew."""
     template = rule.template
+    existing = (
+        ImageVersion.objects.filter(
+            source_id=cutout.source_id,
+            lineage=template.lineage,
+            derived_from=cutout,
+            status__in=SCENE_STANDS,
+        )
+        .order_by("-number")
+        .first()
+    )
+    if existing is not None:
+        made_with = (existing.options or {}).get("recipe", {}).get("template_revision")
+        if made_with == template.revision or existing.status in ImageVersion.ACTIVE_STATES:
+            return None
     return derive_version(
         cutout,
         VersionKind.SCENE,
@@ -47,6 +66,7 @@ def derive_scene(cutout: ImageVersion, rule: SceneRule) -> ImageVersion | None:
         options={"recipe": {"template_revision": template.revision}},
         scene_template=template,
         scene_rule=rule,
+        force=existing is not None,
     )
 
 

@@ -121,6 +121,7 @@ def render_many(
             spec.shadow,
             spec.background_mode == "pure_white",
             spec.fit,
+            spec.focus,
         )
         groups.setdefault(key, []).append(index)
     results: list[RenderedImage | None] = [None] * len(specs)
@@ -128,7 +129,7 @@ def render_many(
         first = specs[indices[0]]
         started = time.perf_counter()
         if first.cover:
-            canvas = cover_canvas(rgba, first.size)
+            canvas = cover_canvas(rgba, first.size, first.focus)
         else:
             canvas = place_on_canvas(
                 _without_haze(rgba) if first.background_mode == "pure_white" else rgba,
@@ -154,13 +155,18 @@ def render_many(
     return [result for result in results if result is not None]
 
 
-def cover_canvas(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
+def cover_canvas(
+    picture: Image.Image, size: tuple[int, int], focus: tuple[float, float] | None = None
+) -> Image.Image:
     """`picture` (a scene: opaque, its own background) filling a canvas of `size`: scaled
-    until it covers it, the overflow cropped evenly from both sides ("RGB")."""
+    until it covers it, the overflow cropped around `focus` (shares of the picture's width
+    and height; the centre when None), never past the picture's edges ("RGB")."""
     width, height = size
     scale = max(width / picture.width, height / picture.height)
     crop_w, crop_h = width / scale, height / scale
-    left, top = (picture.width - crop_w) / 2, (picture.height - crop_h) / 2
+    fx, fy = focus or (0.5, 0.5)
+    left = min(max(fx * picture.width - crop_w / 2, 0.0), picture.width - crop_w)
+    top = min(max(fy * picture.height - crop_h / 2, 0.0), picture.height - crop_h)
     box = (left, top, left + crop_w, top + crop_h)
     return picture.convert("RGB").resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
 

@@ -344,9 +344,54 @@ class Fit(Operation):
         return {"fit": self.mode}
 
 
+_FOCUS = re.compile(r"(0(\.[0-9]{1,3})?|1(\.0{1,3})?)x(0(\.[0-9]{1,3})?|1(\.0{1,3})?)")
+
+
+@dataclass(frozen=True)
+class Focus(Operation):
+    """Where a `cover` fit centres its crop: the point of interest (a scene's product) as
+    shares of the picture's width and height, so a square crop of a wide scene keeps it."""
+
+    key: ClassVar[str] = "focus"
+    point: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        if not (
+            isinstance(self.point, tuple)
+            and len(self.point) == 2
+            and all(_is_number(v) and 0 <= v <= 1 for v in self.point)
+        ):
+            raise self.fail("the focus is two shares from 0 to 1, e.g. focus-0.5x0.6")
+
+    @classmethod
+    def parse(cls, argument: str) -> Self:
+        if not _FOCUS.fullmatch(argument):
+            raise _bad_argument(cls.key, argument, "two shares from 0 to 1, e.g. focus-0.5x0.6")
+        x, _, y = argument.partition("x")
+        return cls((round(float(x), 3), round(float(y), 3)))
+
+    def argument(self) -> str:
+        return "x".join(format_fill(v) if v else "0" for v in self.point)
+
+    def values(self) -> dict[str, Any]:
+        return {"focus": self.point}
+
+
 OPERATIONS: dict[str, type[Operation]] = {
     op.key: op
-    for op in (Canvas, Fill, Fit, Background, BackgroundMode, Shadow, Format, Quality, MaxBytes, Metadata)
+    for op in (
+        Canvas,
+        Fill,
+        Fit,
+        Focus,
+        Background,
+        BackgroundMode,
+        Shadow,
+        Format,
+        Quality,
+        MaxBytes,
+        Metadata,
+    )
 }
 _REQUIRED = ("canvas", "fill", "format", "quality")
 
@@ -374,6 +419,7 @@ class RenditionSpec:
     max_bytes: int | None = None
     metadata_fields: tuple[str, ...] = field(default=())
     fit: str = "contain"
+    focus: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         # Normalise first so equal recipes compare equal, then let each operation
@@ -389,10 +435,14 @@ class RenditionSpec:
             fields = tuple(_canonical_fields(fields))
         object.__setattr__(self, "metadata_fields", fields)
         object.__setattr__(self, "shadow", bool(self.shadow))
+        if isinstance(self.focus, tuple | list) and all(_is_number(v) for v in self.focus):
+            object.__setattr__(self, "focus", tuple(round(float(v), 3) for v in self.focus))
         self.operations()
         self._check_combination()
 
     def _check_combination(self) -> None:
+        if self.focus is not None and self.fit != "cover":
+            raise SpecError("a focus is for a cover fit only", part=str(Focus(self.focus)))
         mode, colour = self.background_mode, self.background
         if mode == "transparent":
             if colour is not None:
@@ -427,6 +477,8 @@ class RenditionSpec:
         parts: list[Operation] = [Canvas(self.width, self.height), Fill(self.fill_ratio)]
         if self.fit != "contain":
             parts.append(Fit(self.fit))
+        if self.focus is not None:
+            parts.append(Focus(self.focus))
         if self.background is not None:
             parts.append(Background(self.background))
         parts += [

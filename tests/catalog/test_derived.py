@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from PIL import Image
 
@@ -13,7 +14,7 @@ from catalog.derived import derive_version
 from catalog.exports.amazon import slots_for
 from catalog.exports.selection import select
 from catalog.models import ImageVersion, VersionKind, VersionStatus
-from catalog.scenes.models import SceneRule
+from catalog.scenes.models import SceneRule, SceneTemplate
 from catalog.scenes.rules import apply_rule
 from processing.jobs import process_version
 from processing.publishing import render_version
@@ -60,7 +61,10 @@ def test_a_scene_is_composited_gated_and_published_on_its_target_profiles_only(p
     square = renditions["instagram-square"]
     assert "fit-cover" in square.spec
     assert "bgmode-any" in square.spec
+    fx, fy = scene.options["focus"]
+    assert f"focus-{fx:g}x{fy:g}" in square.spec  # the square is cropped around the product
     assert square.compliance_passed, square.compliance
+    assert renditions["amazon-additional"].file.name.endswith("/B000TEST01.PT01.jpg")  # export position 2
     with square.file.open("rb") as fh, Image.open(io.BytesIO(fh.read())) as decoded:
         assert decoded.size == (square.width, square.height) == (270, 270)
         corner = decoded.convert("RGB").getpixel((2, 2))
@@ -166,3 +170,18 @@ def test_the_product_page_shows_the_scene_beside_the_cutout(
         in html
     )
     assert "Marketplace renditions of lifestyle scene version 1" in html
+
+
+def test_a_scene_is_made_again_when_its_template_is_marked_again(published_cutout, templates):
+    rule = SceneRule.objects.create(template=templates["table-top"], category="Kitchen", export_position=3)
+    rule.profiles.set(profiles("shopify"))
+    (first,) = apply_rule(rule)
+    process_version(str(first.pk))
+    render_version(str(first.pk))
+    assert apply_rule(rule) == []
+
+    SceneTemplate.objects.filter(pk=rule.template_id).update(revision=F("revision") + 1)
+    rule.refresh_from_db()
+    (again,) = apply_rule(rule)
+
+    assert (again.number, again.options["recipe"]["template_revision"]) == (2, 2)

@@ -117,3 +117,33 @@ def test_a_flagged_scene_shows_on_the_decision_page_without_the_mask_tools(
         assert "Made from cut-out version 1" in html
         assert "mask-editor" not in html
         assert "Makes the lifestyle scene again" in html
+
+
+def test_the_review_queue_lists_a_flagged_scene_with_its_kind_and_reasons_in_words(
+    client, reviewer, templates, published_cutout, redis_conn
+):
+    Product.objects.filter(pk=published_cutout.source.product_id).update(width_cm=300.0)
+    scene = derive_scene(published_cutout, templates["shelf"], "amazon-additional")
+    process_version(str(scene.pk))
+    client.force_login(reviewer)
+
+    html = client.get(reverse("review:queue")).content.decode()
+
+    assert '<span data-testid="queue-kind">lifestyle scene</span>' in html
+    assert "Scene: product outside the placement area" in html
+
+
+def test_the_product_list_counts_published_photos_not_their_scenes(
+    client, merchandiser, templates, published_cutout
+):
+    scene = derive_scene(published_cutout, templates["table-top"], "amazon-additional")
+    process_version(str(scene.pk))
+    from processing.publishing import render_version
+
+    assert render_version(str(scene.pk)) == "published"
+    client.force_login(merchandiser)
+
+    response = client.get(reverse("catalog:product_list"))
+
+    (row,) = [p for p in response.context["page"] if p.sku == "MUG-001"]
+    assert row.stats["published"] == 1
