@@ -57,8 +57,11 @@ REASONS: dict[str, str] = {
     ),
 }
 
-# The neck opening is looked for in this upper share of the garment's height.
+# The neck opening is looked for in this upper share of the cut-out's height.
 _NECK_ZONE = 0.45
+# Mannequin colour enclosed by the garment counts as the mannequin's neck in this upper
+# share of the cut-out's height (and its middle third across).
+_COLLAR_ZONE = 0.25
 # The inner shot is scaled to this multiple of the opening's width: it tucks under the collar.
 _INNER_OVERLAP = 1.12
 # An inner shot must cover this share of the opening to be kept.
@@ -150,7 +153,15 @@ def make_ghost(front: Cutout, colour: MannequinColour, inner: Cutout | None = No
         right - (right - left) // 4,
         top + int((bottom - top) * _NECK_ZONE),
     )
-    found = find_mannequin(rgb, alpha, colour, neck_region=neck_box)
+    # A mannequin region enclosed by the garment is kept as mannequin only up here, where a
+    # neck cut flush with the collar shows; lower down it may be a print in its colour.
+    collar_box = (
+        left + (right - left) // 3,
+        top,
+        right - (right - left) // 3,
+        top + int((bottom - top) * _COLLAR_ZONE),
+    )
+    found = find_mannequin(rgb, alpha, colour, neck_region=collar_box)
     reasons: list[str] = []
     figures: dict[str, float] = {}
 

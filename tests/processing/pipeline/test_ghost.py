@@ -171,15 +171,17 @@ def test_a_wrong_mannequin_colour_is_flagged_with_its_reason() -> None:
     assert "mannequin colour" in result.messages[0]
 
 
-def test_mannequin_colour_enclosed_by_the_garment_is_kept_and_flagged() -> None:
+@pytest.mark.parametrize("top", [0.36, 0.6], ids=["chest", "belly"])
+def test_mannequin_colour_enclosed_by_the_garment_is_kept_and_flagged(top: float) -> None:
     photo = _front("grey", "red")
     image = np.asarray(photo.image).copy()
-    # A grey print on the shirt's belly, the mannequin's colour, nowhere near its edge.
-    image[int(SIZE * 0.6) : int(SIZE * 0.68), int(SIZE * 0.45) : int(SIZE * 0.55)] = MANNEQUINS["grey"]
+    # A grey print on the shirt, the mannequin's colour, away from its edges and the collar.
+    area = (slice(int(SIZE * top), int(SIZE * (top + 0.06))), slice(int(SIZE * 0.45), int(SIZE * 0.55)))
+    image[area] = MANNEQUINS["grey"]
     cutout = Cutout(Image.fromarray(image), Image.fromarray(photo.alpha))
     result = make_ghost(cutout, preset("grey"))
     print_area = np.zeros(photo.garment.shape, bool)
-    print_area[int(SIZE * 0.6) : int(SIZE * 0.68), int(SIZE * 0.45) : int(SIZE * 0.55)] = True
+    print_area[area] = True
 
     assert "mannequin_left" in result.reasons
     assert (np.asarray(result.full)[..., 3][print_area] == 255).all()
