@@ -228,6 +228,7 @@ def find_mannequin(
         # Specks of compression noise inside the mannequin (a JPEG's chroma near an edge)
         # would stay as faint dots: gaps up to 4 px across are closed.
         found = erode(dilate(keep[labels], 2), 2) & inside
+        found |= _enclosed(found, inside, max(3, round(0.003 * max(inside.shape))))
         if (big & ~keep).any():
             interior = (big & ~keep)[labels]
     # Soft edges: the matte follows the colour distance in a thin band around the kept regions.
@@ -246,6 +247,26 @@ def find_mannequin(
     )
     blurred[found] = 255
     return MannequinMatte(matte=blurred, found=found, edge=band & ~found, interior=interior, chroma=chroma)
+
+
+def _enclosed(found: np.ndarray, inside: np.ndarray, reach: int) -> np.ndarray:
+    """What the mannequin wholly surrounds: a highlight on a glossy mannequin, a seam, a
+    joint. The garment always reaches the silhouette's outside (it hangs over the
+    mannequin), so a piece of the silhouette walled in by mannequin is mannequin too.
+    "Reaches" allows `reach` px: a rim of grey backdrop the cut-out mask kept around the
+    garment looks like a grey mannequin. Nothing is taken when the walled-in pieces are a
+    third of what is left or more: then it is the garment itself."""
+    rest = inside & ~found
+    labels, count = ndimage.label(rest)
+    if not count:
+        return rest
+    reaches_out = np.bincount(labels[rest & dilate(~inside, reach)], minlength=count + 1) > 0
+    walled = ~reaches_out
+    walled[0] = False
+    out: np.ndarray = walled[labels]
+    if out.sum() * 3 >= rest.sum():
+        return np.zeros_like(rest)
+    return out
 
 
 def despill_green(rgb: np.ndarray, mannequin: np.ndarray, garment: np.ndarray, reach: float) -> np.ndarray:

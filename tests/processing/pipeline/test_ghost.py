@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
 from bench.ghost_photos import LABEL, LETTERING, MANNEQUINS, FrontPhoto, front_photo, inner_photo
@@ -102,6 +102,28 @@ def test_a_jpeg_photo_and_a_cut_out_mask_with_a_rim_of_backdrop_still_make_a_cle
     # The rim beside the neck is not taken for garment on both sides of it: the opening stays the neck's.
     assert abs(int(result.opening.sum()) - int(photo.neck_opening.sum())) < 0.15 * photo.neck_opening.sum()
     assert (alpha[_core(photo.neck_opening)] >= 250).mean() > 0.9
+
+
+@pytest.mark.parametrize("mannequin", ["grey", "green"])
+def test_highlights_on_a_glossy_mannequin_go_with_it(mannequin: str) -> None:
+    photo = _front(mannequin, "navy")
+    image = photo.image.copy()
+    # Near-white glints on the neck above the collar and on an arm stub: not the mannequin's colour.
+    glints = [(0.47, 0.13, 0.50, 0.17), (0.215, 0.425, 0.235, 0.44)]
+    draw = ImageDraw.Draw(image)
+    for box in glints:
+        draw.ellipse([v * SIZE for v in box], fill=(246, 246, 244))
+    result = make_ghost(Cutout(image, Image.fromarray(photo.alpha)), preset(mannequin))
+    alpha = np.asarray(result.full)[..., 3]
+    painted = np.zeros(photo.garment.shape, bool)
+    for left, top, right, bottom in glints:
+        painted[
+            int(top * SIZE) + 1 : int(bottom * SIZE) - 1, int(left * SIZE) + 1 : int(right * SIZE) - 1
+        ] = True
+
+    assert painted.sum() > 30
+    assert (alpha[painted & photo.mannequin] <= 10).all()
+    assert result.reasons == ()
 
 
 def test_the_neck_opening_is_transparent_without_an_inner_shot() -> None:
