@@ -256,7 +256,7 @@ def _enclosed(found: np.ndarray, inside: np.ndarray, reach: int) -> np.ndarray:
     "Reaches" allows `reach` px: a rim of grey backdrop the cut-out mask kept around the
     garment looks like a grey mannequin. Nothing is taken when the walled-in pieces are a
     third of what is left or more: then it is the garment itself."""
-    rest = inside & ~found
+    rest: np.ndarray = inside & ~found
     labels, count = ndimage.label(rest)
     if not count:
         return rest
