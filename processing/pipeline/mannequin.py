@@ -106,13 +106,6 @@ def _index(rgb: np.ndarray) -> np.ndarray:
     return index
 
 
-def lab_ratio(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """L*, a*/(L*+16) and b*/(L*+16) of an (h, w, 3) uint8 array, each (h, w) float32."""
-    table = _lab_ratio_table()
-    index = _index(rgb)
-    return table[:, 0][index], table[:, 1][index], table[:, 2][index]
-
-
 def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
     t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
     out: np.ndarray = t * t * (3 - 2 * t)
