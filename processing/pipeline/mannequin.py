@@ -186,9 +186,9 @@ def find_mannequin(
     inside = silhouette >= 128
     index = _index(rgb)
     table = _lab_ratio_table()
-    # The distance of every colour cell, then one gather per pixel.
-    first = _distance_table(colour, colour.chroma)[index]
-    candidates = np.flatnonzero((inside & (first < colour.near)).ravel())
+    # Every test is made once per colour cell (64³), then gathered per pixel as a byte.
+    near = _distance_table(colour, colour.chroma) < colour.near
+    candidates = np.flatnonzero((inside & near[index]).ravel())
     chroma = colour.chroma
     if candidates.size > 50:
         sample = table[index.ravel()[candidates[:: max(1, candidates.size // 20000)]]]
@@ -196,8 +196,8 @@ def find_mannequin(
         # Follow the photo's mannequin only as far as the preset's own tolerance.
         if np.hypot(measured[0] - chroma[0], measured[1] - chroma[1]) < colour.near:
             chroma = measured
-    d = first if chroma == colour.chroma else _distance_table(colour, chroma)[index]
-    raw = inside & (d < (colour.near + colour.far) / 2)
+    distance = _distance_table(colour, chroma)
+    raw = inside & (distance < (colour.near + colour.far) / 2)[index]
     # Texture specks of a garment that happen to match are not a mannequin.
     hard = dilate(erode(raw, 2), 2)
     # Regions of mannequin colour, judged by what is left of them once specks are gone.
@@ -206,7 +206,8 @@ def find_mannequin(
     interior = np.zeros_like(raw)
     if count:
         sizes = np.bincount(labels[hard], minlength=count + 1)
-        rim = hard & ~erode(inside, 3)
+        deep = erode(inside, 3)
+        rim = hard & ~deep
         touching = np.bincount(labels[rim], minlength=count + 1) > 0
         in_neck = np.zeros(count + 1, dtype=bool)
         if neck_region is not None:
@@ -221,39 +222,39 @@ def find_mannequin(
         # Specks of compression noise inside the mannequin (a JPEG's chroma near an edge)
         # would stay as faint dots: gaps up to 4 px across are closed.
         found = erode(dilate(keep[labels], 2), 2) & inside
-        found |= _enclosed(found, inside, max(3, round(0.003 * max(inside.shape))))
+        reach = max(3, round(0.003 * max(inside.shape)))
+        found |= _enclosed(found, inside, erode(deep, reach - 3) if reach > 3 else deep)
         if (big & ~keep).any():
             interior = (big & ~keep)[labels]
     # Soft edges: the matte follows the colour distance in a thin band around the kept regions.
     band = dilate(found, 2)
-    matte = np.zeros(found.shape, dtype=np.float32)
-    matte[band] = 1.0 - _smoothstep(colour.near, colour.far, d[band])
-    matte[found] = 1.0
+    soft = np.round(255 * (1.0 - _smoothstep(colour.near, colour.far, distance))).astype(np.uint8)
+    matte = np.zeros(found.shape, dtype=np.uint8)
+    matte[band] = soft[index[band]]
+    matte[found] = 255
     # Where the mannequin meets the backdrop the pixels mix the two, matching neither:
     # the silhouette's soft edge beside the mannequin goes with it.
-    matte[band & (silhouette < 250)] = 1.0
+    matte[band & (silhouette < 250)] = 255
     # About a Gaussian of σ 0.7 px: PIL's [1, 2, 1]/4 box blur on 8 bits, a fraction of the
-    # float filter's time.
-    # The blur softens the transition only: what was found stays wholly mannequin.
-    blurred = np.array(
-        Image.fromarray(np.round(matte * 255).astype(np.uint8)).filter(ImageFilter.BoxBlur(0.5))
-    )
+    # float filter's time. It softens the transition only: what was found stays wholly mannequin.
+    blurred = np.array(Image.fromarray(matte).filter(ImageFilter.BoxBlur(0.5)))
     blurred[found] = 255
     return MannequinMatte(matte=blurred, found=found, edge=band & ~found, interior=interior, chroma=chroma)
 
 
-def _enclosed(found: np.ndarray, inside: np.ndarray, reach: int) -> np.ndarray:
+def _enclosed(found: np.ndarray, inside: np.ndarray, deep: np.ndarray) -> np.ndarray:
     """What the mannequin wholly surrounds: a highlight on a glossy mannequin, a seam, a
     joint. The garment always reaches the silhouette's outside (it hangs over the
     mannequin), so a piece of the silhouette walled in by mannequin is mannequin too.
-    "Reaches" allows `reach` px: a rim of grey backdrop the cut-out mask kept around the
-    garment looks like a grey mannequin. Nothing is taken when the walled-in pieces are a
-    third of what is left or more: then it is the garment itself."""
+    "Reaches" means comes out of `deep` (the silhouette shrunk by a few px): a rim of grey
+    backdrop the cut-out mask kept around the garment looks like a grey mannequin. Nothing
+    is taken when the walled-in pieces are a third of what is left or more: then it is the
+    garment itself."""
     rest: np.ndarray = inside & ~found
     labels, count = ndimage.label(rest)
     if not count:
         return rest
-    reaches_out = np.bincount(labels[rest & dilate(~inside, reach)], minlength=count + 1) > 0
+    reaches_out = np.bincount(labels[rest & ~deep], minlength=count + 1) > 0
     walled = ~reaches_out
     walled[0] = False
     out: np.ndarray = walled[labels]
