@@ -209,6 +209,8 @@ class UploadBatch(models.Model):
         unsettled = ImageVersion.objects.filter(
             source__batch_id=self.pk,
             status__in=ImageVersion.ACTIVE_STATES,
+            # The uploads' own cut-outs: scenes made from them later do not hold the batch open.
+            kind=VersionKind.CUTOUT,
         )
         with transaction.atomic():
             finished = (

@@ -185,3 +185,15 @@ def test_a_scene_is_made_again_when_its_template_is_marked_again(published_cutou
     (again,) = apply_rule(rule)
 
     assert (again.number, again.options["recipe"]["template_revision"]) == (2, 2)
+
+
+def test_a_scene_still_queued_does_not_hold_its_photos_batch_open(published_cutout, templates):
+    from catalog.models import SourceImage, UploadBatch
+    from catalog.upload_views import batch_progress
+
+    batch = UploadBatch.objects.create(name="Spring", closed_at=published_cutout.queued_at)
+    SourceImage.objects.filter(pk=published_cutout.source_id).update(batch=batch)
+    derive_scene(published_cutout, templates["shelf"], "shopify")  # QUEUED
+
+    assert batch.finish_if_settled()
+    assert batch_progress(batch)["done"]
