@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q
 
 from catalog.models import BlockedChannel, ImageVersion, MarketplaceProfile, VersionStatus, channel_name
-from processing.publishing import profiles_for_role
+from processing.publishing import version_profiles
 
 PUBLISHED = "published"
 BLOCKED = "blocked"
@@ -64,7 +64,7 @@ def channel_states(
     for rendition in sorted(version.renditions.all(), key=lambda r: r.created_at, reverse=True):
         newest.setdefault(rendition.profile_id, rendition.compliance_passed)
     states = []
-    for profile in profiles_for_role(profiles, version.source.role):
+    for profile in version_profiles(version, profiles):
         if profile.pk in blocked:
             states.append(ChannelState(profile, BLOCKED, blocked[profile.pk].reason))
         elif version.status == VersionStatus.PUBLISHED and newest.get(profile.pk):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from catalog.intake.service import product_for
-from catalog.models import Priority, Product, SourceImage, sku_validator
+from catalog.models import MannequinColour, Priority, Product, SourceImage, sku_validator
 from catalog.uploads import PriorityNotAllowed, check_priority, priority_choices
 
 
@@ -67,6 +67,12 @@ class UploadForm(PriorityMixin, forms.Form):
 class BatchForm(PriorityMixin, forms.Form):
     name = forms.CharField(max_length=200, required=False)
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.NORMAL)
+    mannequin_colour = forms.ChoiceField(
+        label="Mannequin",
+        choices=[("", "None, or the category's")] + MannequinColour.choices,
+        required=False,
+        help_text="Apparel shot on a mannequin of this colour also gets a ghost-mannequin master.",
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

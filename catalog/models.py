@@ -52,6 +52,9 @@ class Product(models.Model):
     asin = models.CharField("ASIN", max_length=10, blank=True)
     ean = models.CharField("EAN", max_length=14, blank=True)
     upc = models.CharField("UPC", max_length=12, blank=True)
+    # Real size, optional: scenes (catalog.scenes) scale the product truthfully from it.
+    width_cm = models.FloatField("width (cm)", null=True, blank=True, validators=[MinValueValidator(0.1)])
+    height_cm = models.FloatField("height (cm)", null=True, blank=True, validators=[MinValueValidator(0.1)])
     # Set by the review app when a reviewer sends a photo back (catalog.reshoot).
     reshoot_requested_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="The newest reshoot a reviewer asked for."
@@ -108,6 +111,15 @@ class Product(models.Model):
         ).update(brand=self.brand, category=self.category)
 
 
+class MannequinColour(models.TextChoices):
+    """The colour of the mannequin apparel is shot on (processing.pipeline.mannequin.PRESETS):
+    set on a batch or a category, it asks for a ghost-mannequin master (catalog.ghost)."""
+
+    GREY = "grey", "Grey"
+    SKIN = "skin", "Skin-coloured"
+    GREEN = "green", "Chroma green"
+
+
 class UploadBatch(models.Model):
     class Source(models.TextChoices):
         BROWSER = "browser", "Browser upload"
@@ -128,6 +140,13 @@ class UploadBatch(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.BROWSER)
+    mannequin_colour = models.CharField(
+        max_length=8,
+        choices=MannequinColour.choices,
+        blank=True,
+        help_text="Apparel shot on a mannequin of this colour gets a ghost-mannequin master "
+        "(blank: the category's setting).",
+    )
     file_count = models.PositiveIntegerField(default=0, help_text="Files received in the upload.")
     rejected_count = models.PositiveIntegerField(
         default=0, help_text="Files refused at upload (not images, duplicates, unreadable)."
@@ -190,6 +209,8 @@ class UploadBatch(models.Model):
         unsettled = ImageVersion.objects.filter(
             source__batch_id=self.pk,
             status__in=ImageVersion.ACTIVE_STATES,
+            # The uploads' own cut-outs: scenes made from them later do not hold the batch open.
+            kind=VersionKind.CUTOUT,
         )
         with transaction.atomic():
             finished = (
@@ -250,6 +271,9 @@ class SourceRole(models.TextChoices):
     MAIN = "main", "Main"
     ALTERNATE = "alternate", "Alternate"
     SWATCH = "swatch", "Swatch"
+    # The inside back of a garment (with its label), placed into a ghost mannequin's neck
+    # opening (catalog.ghost); never rendered or exported itself.
+    INNER = "inner", "Inner shot"
 
 
 class SourceImage(models.Model):
@@ -334,6 +358,15 @@ class VersionStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class VersionKind(models.TextChoices):
+    """What a version's master is. A cut-out is made from the photo; the other kinds are
+    derived from a published cut-out of it (catalog.derived) and live beside it."""
+
+    CUTOUT = "cutout", "Cut-out"
+    SCENE = "scene", "Lifestyle scene"
+    GHOST = "ghost", "Ghost mannequin"
+
+
 class MaskSource(models.TextChoices):
     MODEL = "model", "Model"
     MODEL_FIX = "model_fix", "Model + one-click fix"
@@ -345,6 +378,7 @@ class ImageVersion(models.Model):
 
     Status = VersionStatus
     MaskSource = MaskSource
+    Kind = VersionKind
 
     # Named groups of states, reused by guards, the sweeper and the dashboard.
     ACTIVE_STATES: ClassVar[tuple[str, ...]] = (Status.QUEUED, Status.PROCESSING, Status.RENDERING)
@@ -367,6 +401,34 @@ class ImageVersion(models.Model):
         help_text="The version this one reprocesses.",
     )
     number = models.PositiveIntegerField(default=1)
+    # Derived masters (README, "Derived masters"): a scene or ghost version is made from a
+    # published cut-out (`derived_from`) and numbered within its `lineage`, so it never
+    # supersedes the cut-out nor the cut-out it: "" for the cut-out, "scene:<template pk>",
+    # "ghost". `targets` are the profiles it renders for (a cut-out's come from its photo's
+    # role) and `export_position` where exports place it among the product's images.
+    kind = models.CharField(max_length=8, choices=VersionKind.choices, default=VersionKind.CUTOUT)
+    lineage = models.CharField(max_length=64, blank=True, default="")
+    derived_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="derived",
+        help_text="The published cut-out a scene or ghost version is made from.",
+    )
+    scene_template = models.ForeignKey(
+        "catalog.SceneTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
+    )
+    scene_rule = models.ForeignKey(
+        "catalog.SceneRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
+    )
+    targets = models.ManyToManyField(
+        "catalog.MarketplaceProfile",
+        blank=True,
+        related_name="+",
+        help_text="The profiles a derived version renders for.",
+    )
+    export_position = models.PositiveSmallIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     # Copied from the product so the review queue and dashboard filter without joining
@@ -447,9 +509,20 @@ class ImageVersion(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "number"],
+                fields=["source", "lineage", "number"],
                 name="catalog_imageversion_unique_number",
                 violation_error_message="This source already has a version with that number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=VersionKind.values),
+                name="catalog_imageversion_kind_valid",
+                violation_error_message="Unknown version kind.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="cutout") & Q(lineage=""))
+                | (~Q(kind="cutout") & ~Q(lineage="") & Q(derived_from__isnull=False)),
+                name="catalog_imageversion_derived_lineage",
+                violation_error_message="A derived version names its lineage and the cut-out it came from.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=VersionStatus.values),
@@ -746,7 +819,15 @@ class ImageVersion(models.Model):
         )
 
     def newer_version_exists(self) -> bool:
-        return type(self).objects.filter(source_id=self.source_id, number__gt=self.number).exists()
+        return (
+            type(self)
+            .objects.filter(source_id=self.source_id, lineage=self.lineage, number__gt=self.number)
+            .exists()
+        )
+
+    @property
+    def is_derived(self) -> bool:
+        return self.kind != VersionKind.CUTOUT
 
     def retry(self) -> bool:
         """FAILED back to QUEUED with fresh attempts, to be processed from the start (the
@@ -775,6 +856,10 @@ class ImageVersion(models.Model):
         """The photo's pixels this version is made from: the source's size, or the reviewer's
         crop of it. Profiles' minimums are held against this, never against the rendition
         (which is always the profile's canvas, enlarged as needed)."""
+        size = (self.options or {}).get("size")
+        if self.is_derived and isinstance(size, list) and len(size) == 2:
+            # A derived master is a picture of its own (a scene is the template's size).
+            return (int(size[0]), int(size[1]))
         crop = (self.options or {}).get("crop")
         if isinstance(crop, list) and len(crop) == 4 and all(isinstance(v, int) for v in crop):
             left, top, right, bottom = crop
@@ -1120,3 +1205,4 @@ class BlockedChannel(models.Model):
 
 # Defined in its own module (the intake's record), registered with the catalog's models.
 from catalog.intake.models import IntakeJob  # noqa: E402, F401
+from catalog.scenes.models import SceneRule, SceneTemplate  # noqa: E402, F401

@@ -57,7 +57,9 @@ def retry_versions(versions: Iterable[ImageVersion]) -> RetryOutcome:
 
 def retryable_failed() -> QuerySet[ImageVersion]:
     """FAILED versions that can be retried: the newest of their photo."""
-    newer = ImageVersion.objects.filter(source_id=OuterRef("source_id"), number__gt=OuterRef("number"))
+    newer = ImageVersion.objects.filter(
+        source_id=OuterRef("source_id"), lineage=OuterRef("lineage"), number__gt=OuterRef("number")
+    )
     return ImageVersion.objects.filter(status=VersionStatus.FAILED).exclude(Exists(newer))
 
 

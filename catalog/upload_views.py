@@ -81,6 +81,7 @@ def batch_create(request: HttpRequest) -> JsonResponse:
         priority=form.cleaned_data["priority"],
         source=UploadBatch.Source.BROWSER,
         name=form.cleaned_data["name"] or f"Upload {timezone.localtime():%Y-%m-%d %H:%M}",
+        mannequin_colour=form.cleaned_data["mannequin_colour"],
     )
     return JsonResponse(
         {
@@ -167,7 +168,9 @@ def batch_close(request: HttpRequest, batch_id: str) -> JsonResponse:
 
 def batch_progress(batch: UploadBatch) -> dict:
     counts = dict(
-        ImageVersion.objects.filter(source__batch=batch).values_list("status").annotate(n=Count("id"))
+        ImageVersion.objects.filter(source__batch=batch, kind=ImageVersion.Kind.CUTOUT)
+        .values_list("status")
+        .annotate(n=Count("id"))
     )
     total = sum(counts.values())
     settled = sum(n for status, n in counts.items() if status in SETTLED_STATES)

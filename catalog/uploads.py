@@ -98,11 +98,18 @@ def priority_choices(user: Any) -> list[tuple[int, str]]:
 
 
 def create_batch(
-    user: Any, *, priority: int = Priority.NORMAL, source: str = UploadBatch.Source.BROWSER, name: str = ""
+    user: Any,
+    *,
+    priority: int = Priority.NORMAL,
+    source: str = UploadBatch.Source.BROWSER,
+    name: str = "",
+    mannequin_colour: str = "",
 ) -> UploadBatch:
     """A new batch. Raises PriorityNotAllowed for Launch without the permission."""
     check_priority(user, priority)
-    return UploadBatch.objects.create(created_by=user, priority=priority, source=source, name=name)
+    return UploadBatch.objects.create(
+        created_by=user, priority=priority, source=source, name=name, mannequin_colour=mannequin_colour
+    )
 
 
 def add_photo(
@@ -171,7 +178,11 @@ def _retry_failed_duplicate(batch: UploadBatch, product: Product, sha256: str) -
     from catalog.retries import retry_version
 
     existing = SourceImage.objects.filter(product=product, sha256=sha256).first()
-    newest = existing.versions.order_by("-number").first() if existing else None
+    newest = (
+        existing.versions.filter(kind=ImageVersion.Kind.CUTOUT).order_by("-number").first()
+        if existing
+        else None
+    )
     if existing is None or newest is None or newest.status != ImageVersion.Status.FAILED:
         return None
     with transaction.atomic():

@@ -58,7 +58,10 @@ def product_list(request: HttpRequest) -> HttpResponse:
         .values("product_id")
         .annotate(
             photos=Count("id", distinct=True),
-            published=Count("versions", filter=Q(versions__status="published"), distinct=True),
+            # Published cut-outs: a scene made from one is not another published photo.
+            published=Count(
+                "versions", filter=Q(versions__status="published", versions__kind="cutout"), distinct=True
+            ),
             flagged=Count("versions", filter=Q(versions__status="flagged"), distinct=True),
         )
     }
@@ -88,7 +91,14 @@ def product_list(request: HttpRequest) -> HttpResponse:
 def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
     product = get_object_or_404(Product, sku=sku)
     sources = product.source_images.prefetch_related(
-        Prefetch("versions", queryset=ImageVersion.objects.order_by("-number")),
+        # The cut-outs first ("cutout" sorts first), then each derived lineage, newest first.
+        Prefetch(
+            "versions",
+            queryset=ImageVersion.objects.select_related("scene_template", "derived_from").order_by(
+                "kind", "lineage", "-number"
+            ),
+        ),
+        "versions__targets",
         # The review app's decisions, reached by their relation: catalog imports nothing of review.
         "versions__decisions__reviewer",
         Prefetch(
@@ -101,10 +111,14 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
     ).order_by("position", "uploaded_at")
     source_list = list(sources)
     versions = [v for source in source_list for v in source.versions.all()]
+    lineages: set[tuple[object, str]] = set()
+    for version in versions:
+        version.is_newest = (version.source_id, version.lineage) not in lineages  # type: ignore[attr-defined]
+        lineages.add((version.source_id, version.lineage))
     for version in versions:
         version.channel_states = []  # type: ignore[attr-defined]  # shown for published versions and those failed on channels
     with_channel_states(v for v in versions if settled_on_channels(v))
-    return render(request, "catalog/product_detail.html", {"product": product, "sources": sources})
+    return render(request, "catalog/product_detail.html", {"product": product, "sources": source_list})
 
 
 def _image_response(field_file, fmt: str, *, download_name: str | None = None) -> HttpResponseBase:

@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
     path("account/", include("catalog.api.account_urls")),
     path("webhooks/", include("catalog.webhooks.urls")),
+    path("scenes/", include("catalog.scenes.urls")),
     path("settings/shopify/", include("catalog.shopify.urls")),
     path(
         "accounts/login/",

@@ -11,7 +11,7 @@ from processing.thresholds import available_models, model_label
 class CategoryThresholdsForm(forms.ModelForm):
     class Meta:
         model = CategoryThresholds
-        fields = ["category", "overrides", "model_name"]
+        fields = ["category", "overrides", "model_name", "mannequin_colour", "ghost_replaces_main"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,7 +29,7 @@ class CategoryThresholdsForm(forms.ModelForm):
 @admin.register(CategoryThresholds)
 class CategoryThresholdsAdmin(admin.ModelAdmin):
     form = CategoryThresholdsForm
-    list_display = ["category", "overrides", "segmentation_model", "updated_at"]
+    list_display = ["category", "overrides", "segmentation_model", "mannequin_colour", "updated_at"]
     search_fields = ["category"]
 
     @admin.display(description="Segmentation model", ordering="model_name")

@@ -336,6 +336,8 @@ def process_version(version_id: str) -> str:
         return f"nothing to do ({version.status})"
 
     clock = StageClock()
+    if version.is_derived:
+        return _process_derived(version, clock)
     try:
         with version.source.file.open("rb") as fh:
             data = fh.read()
@@ -363,6 +365,31 @@ def process_version(version_id: str) -> str:
             return _wait_for_outage(version, exc, what)
         return _retry_or_give_up(version, exc)
     logger.info("process_version %s %s score=%s %s", version_id, outcome, result.report.score, clock.line())
+    return outcome
+
+
+def _process_derived(version: ImageVersion, clock: StageClock) -> str:
+    """A scene or ghost version (processing.derived): the kind's stage instead of the
+    cut-out pipeline, with the same failure, outage and retry handling."""
+    from processing.derived import process_derived
+
+    try:
+        outcome, score = process_derived(version, clock)
+        metrics.record_stage_timings(clock.timings_ms)
+    except BadImage as exc:
+        version.fail(str(exc))
+        logger.info("process_version %s (%s) failed permanently: %s", version.pk, version.kind, exc)
+        return "failed"
+    except InvalidTransition as exc:
+        logger.info("process_version %s: state moved on meanwhile (%s)", version.pk, exc)
+        return "superseded"
+    except Exception as exc:  # noqa: BLE001 - every other error is transient by design
+        if (what := outages.outage_of(exc)) is not None:
+            return _wait_for_outage(version, exc, what)
+        return _retry_or_give_up(version, exc)
+    logger.info(
+        "process_version %s %s %s score=%s %s", version.pk, version.kind, outcome, score, clock.line()
+    )
     return outcome
 
 

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from catalog.models import MannequinColour
+
 
 class CategoryThresholds(models.Model):
     """Quality-gate overrides for one product category, on top of the settings defaults,
@@ -22,6 +24,19 @@ class CategoryThresholds(models.Model):
         blank=True,
         default="",
         help_text="Blank: the default model (LIGHTBOX_MODEL_NAME).",
+    )
+    mannequin_colour = models.CharField(
+        max_length=8,
+        choices=MannequinColour.choices,
+        blank=True,
+        help_text="Apparel of this category is shot on a mannequin of this colour: each main photo "
+        "gets a ghost-mannequin master once its cut-out publishes (a batch's own setting wins).",
+    )
+    ghost_replaces_main = models.BooleanField(
+        "ghost mannequin replaces the main image",
+        default=False,
+        help_text="Exports show the ghost-mannequin master as the main image instead of the cut-out; "
+        "otherwise it comes second.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -36,6 +36,7 @@ from catalog.models import (
 from catalog.public_urls import content_sha256, public_key_for
 from lightbox import jobs, outages
 from lightbox.joblog import add_to_job_context
+from processing.derived import rendition_spec
 from processing.naming import rendition_filename
 from processing.pipeline.compliance import check
 from processing.pipeline.render import RenditionMetadata, render_many
@@ -46,7 +47,16 @@ logger = logging.getLogger("lightbox.jobs")
 
 
 def applicable_profiles(version: ImageVersion) -> list[MarketplaceProfile]:
-    return profiles_for_role(list(MarketplaceProfile.objects.filter(enabled=True)), version.source.role)
+    return version_profiles(version, list(MarketplaceProfile.objects.filter(enabled=True)))
+
+
+def version_profiles(version: ImageVersion, profiles: list[MarketplaceProfile]) -> list[MarketplaceProfile]:
+    """Of the enabled `profiles`, those `version` renders for: a cut-out's by its photo's role,
+    a derived version's (catalog.derived) its targets."""
+    if version.is_derived:
+        targets = {profile.pk for profile in version.targets.all()}  # the prefetch, where there is one
+        return [p for p in profiles if p.enabled and p.pk in targets]
+    return profiles_for_role(profiles, version.source.role)
 
 
 def profiles_for_role(profiles: list[MarketplaceProfile], role: str) -> list[MarketplaceProfile]:
@@ -127,7 +137,7 @@ def forecast(version: ImageVersion, profiles: list[MarketplaceProfile] | None = 
     size = version.photo_size
     return Forecast(
         size=size,
-        outlooks=[Outlook(p, p.shortfall(*size)) for p in profiles_for_role(profiles, version.source.role)],
+        outlooks=[Outlook(p, p.shortfall(*size)) for p in version_profiles(version, profiles)],
     )
 
 
@@ -141,6 +151,8 @@ def version_spec(version: ImageVersion, profile: MarketplaceProfile) -> Renditio
     """The profile's spec as this version renders it: a reviewer's `shadow` choice on a
     reprocess replaces the profile's, where the background can take one."""
     spec = spec_for(profile)
+    if version.is_derived:
+        return rendition_spec(version, spec)
     shadow = version.options.get("shadow")
     if isinstance(shadow, bool) and profile.background not in NO_SHADOW_MODES:
         spec = replace(spec, shadow=shadow)
@@ -190,7 +202,10 @@ def render_missing(version: ImageVersion) -> list[Rendition]:
         name = rendition_filename(
             profile.naming_template,
             product=version.source.product,
-            position=version.source.position,
+            # A derived master is named by the place exports give it (a scene at 2: PT01, "-2").
+            position=(version.export_position or version.source.position)
+            if version.is_derived
+            else version.source.position,
             ext=spec.extension,
             profile_slug=profile.slug,
         )

@@ -32,6 +32,10 @@ REASON_LABELS: dict[str, str] = {
     "uncertain_edges": "Uncertain edges",
     "fragmented_mask": "Cut-out in fragments",
     "holes": "Holes in the cut-out",
+    # Lifestyle scenes' gate (processing.scenes).
+    "scene_clipped": "Scene: product cut off by the frame",
+    "scene_outside_area": "Scene: product outside the placement area",
+    "scene_scale": "Scene: implausible scale",
 }
 
 

@@ -130,6 +130,8 @@ def do_correct_mask(
         raise StaleDecision("This item no longer exists.")
     if old.status not in ImageVersion.REVIEWABLE_STATES:
         raise StaleDecision(f"This item was already decided: it is now {old.get_status_display().lower()}.")
+    if old.is_derived:
+        raise InvalidDecision("A scene or ghost version has no mask of its own: correct its cut-out instead.")
     mask = read_mask(data, upright_size(old.source))
     # Stored before the decision (a 24 MP PNG is not written inside a row lock) and
     # removed again if the decision is refused.
@@ -139,7 +141,8 @@ def do_correct_mask(
     created: list[ImageVersion] = []
 
     def make_successor(version: ImageVersion) -> None:
-        latest = ImageVersion.objects.filter(source_id=version.source_id).aggregate(n=Max("number"))["n"]
+        cutouts = ImageVersion.objects.filter(source_id=version.source_id, lineage="")
+        latest = cutouts.aggregate(n=Max("number"))["n"]
         new = ImageVersion.objects.create(
             source=version.source,
             parent=version,

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
+from catalog.derived import current_cutout, derive_version
 from catalog.models import ImageVersion, InvalidTransition
 from catalog.reshoot import RESHOOT_REASON, request_reshoot
 from lightbox import jobs
@@ -293,6 +294,29 @@ def _kept_hand_mask(old: ImageVersion, cleaned: dict[str, Any]) -> dict[str, Any
     return {"hand_mask": old.hand_mask.name, "mask_source": old.mask_source, "mask_by_id": old.mask_by_id}
 
 
+def _derive_again(old: ImageVersion) -> ImageVersion:
+    """A derived version's successor: made again, in its lineage, from the photo's current
+    published cut-out (or the one it came from), with the same recipe."""
+    base = current_cutout(old.source_id) or old.derived_from
+    if base is None:
+        raise InvalidDecision("The cut-out this version was made from is gone; reject it instead.")
+    new = derive_version(
+        base,
+        old.kind,
+        lineage=old.lineage,
+        targets=old.targets.all(),
+        export_position=old.export_position,
+        options={"recipe": (old.options or {}).get("recipe", {})},
+        parent=old,
+        force=True,
+        scene_template=old.scene_template,
+        scene_rule=old.scene_rule,
+    )
+    if new is None:  # force: never None
+        raise StaleDecision("This item was already decided.")
+    return new
+
+
 def do_reprocess(version_id: Any, reviewer: Any, options: dict[str, Any]) -> ImageVersion:
     """Supersede a flagged version with a new one (number + 1) processed with `options`.
 
@@ -305,7 +329,11 @@ def do_reprocess(version_id: Any, reviewer: Any, options: dict[str, Any]) -> Ima
     created: list[ImageVersion] = []
 
     def make_successor(old: ImageVersion) -> None:
-        latest = ImageVersion.objects.filter(source_id=old.source_id).aggregate(n=Max("number"))["n"]
+        if old.is_derived:
+            created.append(_derive_again(old))
+            return
+        cutouts = ImageVersion.objects.filter(source_id=old.source_id, lineage="")
+        latest = cutouts.aggregate(n=Max("number"))["n"]
         new = ImageVersion.objects.create(
             source=old.source,
             parent=old,

@@ -51,7 +51,8 @@ class ImageOut(Schema):
 
     @staticmethod
     def resolve_latest_version(source: Any) -> ImageVersion | None:
-        versions = list(source.versions.all())  # prefetched, newest number first
+        # Prefetched, newest number first; the photo's own cut-out, not a scene made from it.
+        versions = [v for v in source.versions.all() if not v.is_derived]
         return versions[0] if versions else None
 
 

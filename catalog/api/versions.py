@@ -81,6 +81,12 @@ class VersionOut(Schema):
     sku: str
     source_id: UUID
     number: int
+    kind: str = Field(
+        description="cutout, or a master derived from one: scene, ghost (README, Derived masters)."
+    )
+    derived_from_id: UUID | None = Field(
+        description="The cut-out version a scene or ghost version is made from."
+    )
     status: VersionStatus
     score: int | None = Field(description="Quality score 0–100; null until scored.")
     reasons: list[dict[str, Any]] = Field(description="Why it was flagged: [{code, message, value, limit}].")

@@ -15,9 +15,17 @@ are the same everywhere:
   version is blocked on (processing.publishing: a photo below the profile's minimum, or a
   rendition that failed its checks), whose reason is given instead.
 
+- derived masters (catalog.derived: lifestyle scenes, ghost mannequin) of a photo, its
+  newest published version per lineage that targets one of the channel's profiles, at
+  the position their rule gives (2: Amazon PT01, Shopify image 2), never after the
+  swatches; only for a product whose main image is exported. Position 1 (a ghost
+  mannequin whose category asks to replace the main image) takes the main photo's place
+  when it has a usable rendition for the main profile, else it comes second;
+- inner shots (the inside of a garment, used by its ghost mannequin) are never exported.
+
 Whatever is left out goes into `skipped` with a reason a merchandiser can act on.
-`select` costs four queries whatever the number of products (sources, versions,
-renditions, blocked channels, each by IN lists), so 1,000 products with 5 photos each
+`select` costs four queries whatever the number of products (sources, versions of
+every kind, renditions, blocked channels, each by IN lists), so 1,000 products with 5 photos each
 stay fast.
 """
 
@@ -38,6 +46,7 @@ from catalog.models import (
     Rendition,
     SourceImage,
     SourceRole,
+    VersionKind,
     VersionStatus,
 )
 from catalog.public_urls import public_url
@@ -160,21 +169,32 @@ def select(
         ),
         [p.pk for p in products],
     )
+    slugs = [s for s in (main_profile, additional_profile, swatch_profile) if s]
+    derived_slugs = [s for s in (additional_profile, main_profile) if s]
+    targets = ImageVersion.targets.through.objects.filter(
+        imageversion_id=OuterRef("pk"), marketplaceprofile__slug__in=derived_slugs
+    )
     versions = _chunked(
         lambda ids: (
             ImageVersion.objects.filter(source_id__in=ids)
-            .only("id", "source_id", "number", "status", "error")
-            .order_by("source_id", "-number")
+            .only("id", "source_id", "number", "status", "error", "kind", "lineage", "export_position")
+            .annotate(on_channel=Exists(targets))
+            .order_by("source_id", "lineage", "-number")
         ),
         [s.pk for s in sources],
     )
     newest: dict[uuid.UUID, ImageVersion] = {}
     published: dict[uuid.UUID, ImageVersion] = {}
-    for version in versions:  # newest first per source
+    derived_rows = []
+    for version in versions:  # newest first per source and lineage
+        if version.kind != VersionKind.CUTOUT:
+            derived_rows.append(version)
+            continue
         newest.setdefault(version.source_id, version)
         if version.status == VersionStatus.PUBLISHED:
             published.setdefault(version.source_id, version)
-    slugs = [s for s in (main_profile, additional_profile, swatch_profile) if s]
+    derived = _derived_versions(derived_rows)
+    with_images = [*published.values(), *(v for vs in derived.values() for v in vs)]
     renditions: dict[tuple[uuid.UUID, str], Rendition] = {}
     for rendition in _chunked(
         lambda ids: (
@@ -182,7 +202,7 @@ def select(
             .select_related("profile")
             .order_by("version_id", "-created_at")
         ),
-        [v.pk for v in published.values()],
+        [v.pk for v in with_images],
     ):
         renditions.setdefault((rendition.version_id, rendition.profile.slug), rendition)
     blocked: dict[tuple[uuid.UUID, str], BlockedChannel] = {
@@ -191,7 +211,7 @@ def select(
             lambda ids: BlockedChannel.objects.filter(
                 version_id__in=ids, profile__slug__in=slugs
             ).select_related("profile"),
-            [v.pk for v in published.values()],
+            [v.pk for v in with_images],
         )
     }
 
@@ -214,6 +234,14 @@ def select(
         alt_text = alt_text_for(product)
         for role, source in ordered_sources(product_sources):
             source.product = product
+            ghost = (
+                _main_replacement(source, derived, renditions, blocked, main_profile)
+                if role == MAIN
+                else None
+            )
+            if ghost is not None:
+                images.append(ExportImage(1, MAIN, ghost, alt_text, public_url(ghost)))
+                continue
             version = published.get(source.pk)
             if version is None:
                 selection.skipped.append(
@@ -246,9 +274,104 @@ def select(
                     url=public_url(rendition),
                 )
             )
+        if images and images[0].role == MAIN:
+            images = _with_derived(
+                images,
+                product,
+                product_sources,
+                derived,
+                renditions,
+                blocked,
+                alt_text,
+                selection,
+                [s for s in (additional_profile, main_profile) if s],
+            )
         if images:
             selection.products.append(ExportProduct(product=product, images=images))
     return selection
+
+
+def _main_replacement(
+    source: SourceImage,
+    derived: dict[uuid.UUID, list[ImageVersion]],
+    renditions: dict[tuple[uuid.UUID, str], Rendition],
+    blocked: dict[tuple[uuid.UUID, str], BlockedChannel],
+    main_profile: str,
+) -> Rendition | None:
+    """The rendition of a derived master that takes the main photo's place (export position 1:
+    a ghost mannequin whose category asks for it), when it has a usable one for the main
+    profile; it is then taken out of `derived`. Otherwise None, and the derived master is
+    placed second like any other."""
+    for version in derived.get(source.pk, []):
+        if version.export_position != 1:
+            continue
+        key = (version.pk, main_profile)
+        rendition = renditions.get(key)
+        if key in blocked or rendition is None or _rendition_problem(rendition, main_profile):
+            return None
+        derived[source.pk] = [v for v in derived[source.pk] if v.pk != version.pk]
+        version.source = source
+        rendition.version = version
+        return rendition
+    return None
+
+
+def _derived_versions(rows: list[ImageVersion]) -> dict[uuid.UUID, list[ImageVersion]]:
+    """Source id → its derived versions to export: of `rows` (newest first per lineage), the
+    newest published one of each lineage that targets the channel, in export position order."""
+    newest: dict[tuple[uuid.UUID, str], ImageVersion] = {}
+    for version in rows:
+        if version.status == VersionStatus.PUBLISHED and getattr(version, "on_channel", False):
+            newest.setdefault((version.source_id, version.lineage), version)
+    by_source: dict[uuid.UUID, list[ImageVersion]] = defaultdict(list)
+    for version in sorted(newest.values(), key=lambda v: (v.export_position or 99, v.lineage)):
+        by_source[version.source_id].append(version)
+    return by_source
+
+
+def _with_derived(
+    images: list[ExportImage],
+    product: Product,
+    sources: list[SourceImage],
+    derived: dict[uuid.UUID, list[ImageVersion]],
+    renditions: dict[tuple[uuid.UUID, str], Rendition],
+    blocked: dict[tuple[uuid.UUID, str], BlockedChannel],
+    alt_text: str,
+    selection: Selection,
+    wanted: list[str],
+) -> list[ExportImage]:
+    """`images` with the product's derived masters put in at their export positions."""
+    placed: list[tuple[int, Rendition]] = []
+    for source in sources:
+        for version in derived.get(source.pk, []):
+            version.source = source
+            label = f"{version.get_kind_display().lower()} of {image_label(source)}"
+            rendition = next(
+                (renditions[(version.pk, s)] for s in wanted if (version.pk, s) in renditions), None
+            )
+            block = next((blocked[(version.pk, s)] for s in wanted if (version.pk, s) in blocked), None)
+            if rendition is None and block is not None:
+                reason = block.left_out_reason()
+            else:
+                reason = _rendition_problem(rendition, wanted[0])
+            if reason or rendition is None:
+                selection.skipped.append(skip_entry(product.sku, label, reason))
+                continue
+            rendition.version = version
+            placed.append((version.export_position or len(images) + 1, rendition))
+    if not placed:
+        return images
+    ordered = list(images)
+    swatches_from = next((i for i, image in enumerate(ordered) if image.role == SWATCH), len(ordered))
+    for position, rendition in sorted(placed, key=lambda item: item[0]):
+        # Never first (the main image is white-background everywhere), never after a swatch.
+        index = min(max(position - 1, 1), swatches_from)
+        ordered.insert(index, ExportImage(0, ADDITIONAL, rendition, alt_text, public_url(rendition)))
+        swatches_from += 1
+    return [
+        ExportImage(position=n, role=i.role, rendition=i.rendition, alt_text=i.alt_text, url=i.url)
+        for n, i in enumerate(ordered, start=1)
+    ]
 
 
 def ordered_sources(sources: list[SourceImage]) -> list[tuple[str, SourceImage]]:
@@ -256,6 +379,8 @@ def ordered_sources(sources: list[SourceImage]) -> list[tuple[str, SourceImage]]
 
     `sources` must already be in position order.
     """
+    # An inner shot (the inside of a garment, for its ghost mannequin) is never exported itself.
+    sources = [s for s in sources if s.role != SourceRole.INNER]
     main = next((s for s in sources if s.role == SourceRole.MAIN), None) or next(
         (s for s in sources if s.role != SourceRole.SWATCH), None
     )

@@ -6,7 +6,7 @@ File names (the last extension is dropped; role words and codes in any case):
 - ``SKU_2.jpg`` … ``SKU_99.jpg``: alternate image at that position.
 - ``SKU-main.jpg``: main image, position 1.
 - ``SKU-alt.jpg`` or ``SKU-alternate.jpg``: alternate image, next free position.
-- ``SKU-swatch.jpg``: swatch.
+- ``SKU-swatch.jpg``: swatch; ``SKU-inner.jpg``: the inner shot of a garment (ghost mannequin).
 - Amazon style: ``SKU.MAIN.jpg`` main, position 1; ``SKU.PT01.jpg`` …
   ``SKU.PT08.jpg`` alternate, position 2 … 9; ``SKU.SWCH.jpg`` swatch.
 - ``SKU/anything.jpg``: a folder named after the SKU decides the SKU; the file
@@ -55,13 +55,13 @@ from typing import Any
 
 from catalog.sku import SKU_RE
 
-MAIN, ALTERNATE, SWATCH = "main", "alternate", "swatch"
+MAIN, ALTERNATE, SWATCH, INNER = "main", "alternate", "swatch", "inner"
 MAX_POSITION = 999
 
 _AMAZON = re.compile(r"(?P<sku>.+)\.(?P<code>MAIN|SWCH|PT\d\d)", re.IGNORECASE)
-_ROLE_WORD = re.compile(r"(?P<sku>.+)-(?P<word>main|alt|alternate|swatch)", re.IGNORECASE)
+_ROLE_WORD = re.compile(r"(?P<sku>.+)-(?P<word>main|alt|alternate|swatch|inner)", re.IGNORECASE)
 _NUMBERED = re.compile(r"(?P<sku>.+)_(?P<n>\d{1,2})")
-_WORDS = {"main": MAIN, "alt": ALTERNATE, "alternate": ALTERNATE, "swatch": SWATCH}
+_WORDS = {"main": MAIN, "alt": ALTERNATE, "alternate": ALTERNATE, "swatch": SWATCH, "inner": INNER}
 
 SKU_RULE = "1–64 letters, digits, dots, dashes or underscores, starting with a letter or digit"
 
@@ -69,7 +69,7 @@ SKU_RULE = "1–64 letters, digits, dots, dashes or underscores, starting with a
 @dataclass(frozen=True)
 class Placement:
     sku: str
-    role: str  # "main" | "alternate" | "swatch"
+    role: str  # "main" | "alternate" | "swatch" | "inner"
     position: int | None  # None: the next free position
 
 
@@ -216,7 +216,7 @@ COLUMNS = {
     "category": "category",
 }
 REQUIRED = ("file", "sku")
-ROLE_HELP = "main, alternate or swatch (or MAIN, PT01…, SWCH)"
+ROLE_HELP = "main, alternate, swatch or inner (or MAIN, PT01…, SWCH)"
 
 
 class _BadValue(ValueError):

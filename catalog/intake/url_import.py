@@ -50,7 +50,7 @@ def import_from_url(
         batch = create_batch(user, source=UploadBatch.Source.API, name=f"{product.sku} from URL"[:200])
     try:
         if role not in SourceRole.values:
-            raise UploadRefused(f"Unknown image role {role!r}: choose main, alternate or swatch.")
+            raise UploadRefused(f"Unknown image role {role!r}: choose main, alternate, swatch or inner.")
         fetched = outbound.fetch_image(url)
         version = take_in_fetched(batch, product, fetched, role=role, position=position)
     except IMPORT_ERRORS as exc:
@@ -70,7 +70,7 @@ def take_in_fetched(
     accepted. Raises UploadRefused (the caller records the refusal)."""
     if role not in SourceRole.values:
         # Checked here: the database constraint would surface as a misleading "duplicate".
-        raise UploadRefused(f"Unknown image role {role!r}: choose main, alternate or swatch.")
+        raise UploadRefused(f"Unknown image role {role!r}: choose main, alternate, swatch or inner.")
     version = add_photo(batch, product, fetched.filename, fetched.data, role=role, position=position)
     batch.record_accepted()
     return version

@@ -76,7 +76,7 @@ def batch_data(batch: UploadBatch) -> dict[str, Any]:
     from django.db.models import Count
 
     counts = dict(
-        ImageVersion.objects.filter(source__batch_id=batch.pk)
+        ImageVersion.objects.filter(source__batch_id=batch.pk, kind=ImageVersion.Kind.CUTOUT)
         .values_list("status")
         .annotate(n=Count("pk"))
         .values_list("status", "n")

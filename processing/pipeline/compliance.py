@@ -432,6 +432,8 @@ def _check_background(layout: _Layout, spec: RenditionSpec) -> _Outcome:
 
 
 def _check_fill(layout: _Layout, spec: RenditionSpec, limits: Requirements) -> _Outcome:
+    if spec.cover:
+        return True, "a picture that fills the canvas (a scene): no product fill to measure", None
     if layout.bbox is None:
         return False, "no product found on the canvas", 0.0
     left, top, right, bottom = layout.bbox

@@ -339,3 +339,12 @@ def _draw_shadow(canvas: Image.Image, product_box: tuple[float, float, float, fl
     under = np.asarray(canvas.crop(box), dtype=np.float32)
     shaded = under * (1.0 - darkness)
     canvas.paste(Image.fromarray(np.round(shaded).astype(np.uint8)), box[:2])
+
+
+def decontaminate_edges(rgba: Image.Image) -> Image.Image:
+    """`rgba` with the colour of every pixel that is not fully opaque replaced by the
+    product's own colour bled from the nearest opaque pixels (as compose_master does), so
+    no backdrop colour is left to halo on whatever the cut-out is put on."""
+    array = np.asarray(rgba.convert("RGBA"))
+    rgb = _decontaminate(np.ascontiguousarray(array[..., :3]), np.ascontiguousarray(array[..., 3]))
+    return Image.fromarray(np.dstack([rgb, array[..., 3]]), mode="RGBA")

@@ -120,19 +120,24 @@ def render_many(
             spec.background_rgb,
             spec.shadow,
             spec.background_mode == "pure_white",
+            spec.fit,
+            spec.focus,
         )
         groups.setdefault(key, []).append(index)
     results: list[RenderedImage | None] = [None] * len(specs)
     for indices in groups.values():
         first = specs[indices[0]]
         started = time.perf_counter()
-        canvas = place_on_canvas(
-            _without_haze(rgba) if first.background_mode == "pure_white" else rgba,
-            first.size,
-            fill_ratio=first.fill_ratio,
-            background=first.background_rgb,
-            shadow=first.shadow,
-        )
+        if first.cover:
+            canvas = cover_canvas(rgba, first.size, first.focus)
+        else:
+            canvas = place_on_canvas(
+                _without_haze(rgba) if first.background_mode == "pure_white" else rgba,
+                first.size,
+                fill_ratio=first.fill_ratio,
+                background=first.background_rgb,
+                shadow=first.shadow,
+            )
         shared_seconds += time.perf_counter() - started
         for index in indices:
             spec = specs[index]
@@ -148,6 +153,22 @@ def render_many(
             )
             shared_seconds = 0.0
     return [result for result in results if result is not None]
+
+
+def cover_canvas(
+    picture: Image.Image, size: tuple[int, int], focus: tuple[float, float] | None = None
+) -> Image.Image:
+    """`picture` (a scene: opaque, its own background) filling a canvas of `size`: scaled
+    until it covers it, the overflow cropped around `focus` (shares of the picture's width
+    and height; the centre when None), never past the picture's edges ("RGB")."""
+    width, height = size
+    scale = max(width / picture.width, height / picture.height)
+    crop_w, crop_h = width / scale, height / scale
+    fx, fy = focus or (0.5, 0.5)
+    left = min(max(fx * picture.width - crop_w / 2, 0.0), picture.width - crop_w)
+    top = min(max(fy * picture.height - crop_h / 2, 0.0), picture.height - crop_h)
+    box = (left, top, left + crop_w, top + crop_h)
+    return picture.convert("RGB").resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
 
 
 # Alpha below this is a faint haze a cut-out leaves around the product: invisible on

@@ -317,9 +317,81 @@ def _canonical_fields(names: Iterable[str]) -> list[str]:
     return [name for name in METADATA_FIELDS if name in wanted]
 
 
+FITS = ("contain", "cover")
+
+
+@dataclass(frozen=True)
+class Fit(Operation):
+    """How the master meets the canvas: `contain` places a cut-out at the fill ratio (the
+    default, left out of the string so cut-out specs keep their keys); `cover` fills the
+    canvas with a picture that has its own background (a scene), cropping what overflows."""
+
+    key: ClassVar[str] = "fit"
+    mode: str
+
+    def __post_init__(self) -> None:
+        if self.mode not in FITS:
+            raise self.fail(f"the fit is one of {', '.join(FITS)}")
+
+    @classmethod
+    def parse(cls, argument: str) -> Self:
+        return cls(argument)
+
+    def argument(self) -> str:
+        return self.mode
+
+    def values(self) -> dict[str, Any]:
+        return {"fit": self.mode}
+
+
+_FOCUS = re.compile(r"(0(\.[0-9]{1,3})?|1(\.0{1,3})?)x(0(\.[0-9]{1,3})?|1(\.0{1,3})?)")
+
+
+@dataclass(frozen=True)
+class Focus(Operation):
+    """Where a `cover` fit centres its crop: the point of interest (a scene's product) as
+    shares of the picture's width and height, so a square crop of a wide scene keeps it."""
+
+    key: ClassVar[str] = "focus"
+    point: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        if not (
+            isinstance(self.point, tuple)
+            and len(self.point) == 2
+            and all(_is_number(v) and 0 <= v <= 1 for v in self.point)
+        ):
+            raise self.fail("the focus is two shares from 0 to 1, e.g. focus-0.5x0.6")
+
+    @classmethod
+    def parse(cls, argument: str) -> Self:
+        if not _FOCUS.fullmatch(argument):
+            raise _bad_argument(cls.key, argument, "two shares from 0 to 1, e.g. focus-0.5x0.6")
+        x, _, y = argument.partition("x")
+        return cls((round(float(x), 3), round(float(y), 3)))
+
+    def argument(self) -> str:
+        return "x".join(format_fill(v) if v else "0" for v in self.point)
+
+    def values(self) -> dict[str, Any]:
+        return {"focus": self.point}
+
+
 OPERATIONS: dict[str, type[Operation]] = {
     op.key: op
-    for op in (Canvas, Fill, Background, BackgroundMode, Shadow, Format, Quality, MaxBytes, Metadata)
+    for op in (
+        Canvas,
+        Fill,
+        Fit,
+        Focus,
+        Background,
+        BackgroundMode,
+        Shadow,
+        Format,
+        Quality,
+        MaxBytes,
+        Metadata,
+    )
 }
 _REQUIRED = ("canvas", "fill", "format", "quality")
 
@@ -346,6 +418,8 @@ class RenditionSpec:
     shadow: bool = False
     max_bytes: int | None = None
     metadata_fields: tuple[str, ...] = field(default=())
+    fit: str = "contain"
+    focus: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         # Normalise first so equal recipes compare equal, then let each operation
@@ -361,10 +435,14 @@ class RenditionSpec:
             fields = tuple(_canonical_fields(fields))
         object.__setattr__(self, "metadata_fields", fields)
         object.__setattr__(self, "shadow", bool(self.shadow))
+        if isinstance(self.focus, tuple | list) and all(_is_number(v) for v in self.focus):
+            object.__setattr__(self, "focus", tuple(round(float(v), 3) for v in self.focus))
         self.operations()
         self._check_combination()
 
     def _check_combination(self) -> None:
+        if self.focus is not None and self.fit != "cover":
+            raise SpecError("a focus is for a cover fit only", part=str(Focus(self.focus)))
         mode, colour = self.background_mode, self.background
         if mode == "transparent":
             if colour is not None:
@@ -397,6 +475,10 @@ class RenditionSpec:
     def operations(self) -> list[Operation]:
         """The parts of the spec, in canonical order."""
         parts: list[Operation] = [Canvas(self.width, self.height), Fill(self.fill_ratio)]
+        if self.fit != "contain":
+            parts.append(Fit(self.fit))
+        if self.focus is not None:
+            parts.append(Focus(self.focus))
         if self.background is not None:
             parts.append(Background(self.background))
         parts += [
@@ -486,6 +568,10 @@ class RenditionSpec:
     @property
     def size(self) -> tuple[int, int]:
         return (self.width, self.height)
+
+    @property
+    def cover(self) -> bool:
+        return self.fit == "cover"
 
     @property
     def transparent(self) -> bool:

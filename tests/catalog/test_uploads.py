@@ -232,3 +232,24 @@ def test_a_mac_zip_folder_does_not_hide_a_known_sku_in_the_file_name(merchandise
 
     assert version.source.product.sku == "ESP-CUP-RED"
     assert not Product.objects.filter(sku="photos").exists()
+
+
+def test_a_batch_names_its_mannequin_and_an_inner_shot_is_taken_in_by_its_name(client, merchandiser):
+    client.force_login(merchandiser)
+    response = client.post(reverse("catalog:batch_create"), {"priority": 1, "mannequin_colour": "green"})
+    assert response.status_code == 201
+    batch = UploadBatch.objects.get(pk=response.json()["id"])
+    assert batch.mannequin_colour == "green"
+
+    assert send(client, batch, "TEE-GRN-inner.jpg", photo_bytes()).status_code == 201
+
+    source = Product.objects.get(sku="TEE-GRN").source_images.get()
+    assert source.role == "inner"
+
+
+def test_an_unknown_mannequin_colour_is_refused(client, merchandiser):
+    client.force_login(merchandiser)
+    response = client.post(reverse("catalog:batch_create"), {"priority": 1, "mannequin_colour": "blue"})
+    assert response.status_code == 400
+    assert "mannequin_colour" in response.json()["errors"]
+    assert not UploadBatch.objects.exists()

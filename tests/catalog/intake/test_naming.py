@@ -23,6 +23,7 @@ from catalog.intake.naming import Manifest, ManifestRow, Placement, parse_manife
         ("ESP-CUP-RED-alt.jpg", "ESP-CUP-RED", "alternate", None),
         ("ESP-CUP-RED-Alternate.jpg", "ESP-CUP-RED", "alternate", None),
         ("ESP-CUP-RED-SWATCH.jpg", "ESP-CUP-RED", "swatch", None),
+        ("TEE-NAVY-M-inner.jpg", "TEE-NAVY-M", "inner", None),  # a ghost mannequin's inner shot
         # Amazon codes
         ("B07XJ8C8F5.MAIN.jpg", "B07XJ8C8F5", "main", 1),
         ("B07XJ8C8F5.PT01.jpg", "B07XJ8C8F5", "alternate", 2),
@@ -43,6 +44,7 @@ from catalog.intake.naming import Manifest, ManifestRow, Placement, parse_manife
         ("ESP-CUP-RED/ESP-CUP-RED.jpg", "ESP-CUP-RED", "main", 1),
         ("ABC_2/ABC_2.jpg", "ABC_2", "main", 1),
         ("ESP-CUP-RED/swatch.png", "ESP-CUP-RED", "swatch", None),
+        ("TEE-NAVY-M/inner.jpg", "TEE-NAVY-M", "inner", None),
         ("ESP-CUP-RED/alt.png", "ESP-CUP-RED", "alternate", None),
         ("ESP-CUP-RED/2.jpg", "ESP-CUP-RED", "alternate", 2),
         ("ESP-CUP-RED/1.jpg", "ESP-CUP-RED", "main", 1),
@@ -170,7 +172,7 @@ def test_bad_rows_are_reported_with_their_line_numbers_and_the_good_rows_are_kep
     assert list(manifest.rows) == ["A-1.jpg", "A-10.jpg"]
     assert manifest.errors == [
         "line 3: position must be a whole number ≥ 1, not 'x'.",
-        "line 4: role must be main, alternate or swatch (or MAIN, PT01…, SWCH), not 'front'.",
+        "line 4: role must be main, alternate, swatch or inner (or MAIN, PT01…, SWCH), not 'front'.",
         "line 5: file is empty.",
         "line 6: sku is empty.",
         "line 7: a main image takes position 1, not 3; use role 'alternate'.",
