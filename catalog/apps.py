@@ -17,3 +17,14 @@ class CatalogConfig(AppConfig):
         # webhooks, api…) get their permissions created after catalog's post_migrate.
         post_migrate.connect(roles.sync_role_groups_after_migrate, dispatch_uid="catalog.sync_roles")
         version_status_changed.connect(finish_batch_after_commit, dispatch_uid="catalog.finish_batch")
+        from django.db.models.signals import post_delete, post_save
+
+        from catalog import rendered
+        from catalog.models import Rendition
+
+        post_save.connect(
+            rendered.on_rendition_saved, sender=Rendition, dispatch_uid="catalog.rendered_saved"
+        )
+        post_delete.connect(
+            rendered.on_rendition_deleted, sender=Rendition, dispatch_uid="catalog.rendered_deleted"
+        )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
@@ -374,6 +375,16 @@ class ImageVersion(models.Model):
     # Kept in step by Product.save().
     brand = models.CharField(max_length=120, blank=True)
     category = models.CharField(max_length=120, blank=True)
+    # Likewise the profiles it has a rendition for, so the dashboard's profile filter reads the
+    # version's row instead of probing the renditions (a semi-join that hashed every rendition
+    # of the profile: 3× the time of a brand filter at a million versions). Kept in step with
+    # the renditions by catalog.rendered.
+    rendered_for = ArrayField(
+        models.BigIntegerField(),
+        default=list,
+        blank=True,
+        help_text="Ids of the marketplace profiles this version has a rendition for.",
+    )
 
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -39,9 +39,9 @@ from review.effort import effort_per_period
 
 # A stored day is trusted this long; then it is computed again (see the module docstring).
 MAX_AGE = timedelta(hours=24)
-# Days stored before the figures held a duration sketch (a day's median instead) and the
-# review effort are read as missing, computed again and overwritten.
-CURRENT_FORM = Q(payload__has_keys=["publication", "effort"])
+# Days stored before the figures held a duration sketch (a day's median instead), the
+# review effort and the cost per hour are read as missing, computed again and overwritten.
+CURRENT_FORM = Q(payload__has_keys=["publication", "effort", "cost_hourly"])
 # How far back roll_up goes at most: the longest custom range the dashboard takes.
 ROLL_UP_DAYS = 366
 
