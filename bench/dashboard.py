@@ -239,7 +239,7 @@ def seed(versions: int, reviewer_id: int) -> None:
                 category, queued_at, started_at, scored_at, reviewed_at, published_at, failed_at,
                 processed_by, reviewed_by_id, attempts, score, reasons, options, model_name,
                 model_sha256, timings_ms, compute_seconds, compute_device, error, mask, master, hand_mask,
-                mask_source, outage_retries, render_attempts, worker_deaths)
+                mask_source, outage_retries, render_attempts, worker_deaths, rendered_for)
             SELECT id, source_id, parent_id, number,
                    CASE kind WHEN 'approved' THEN 'published' ELSE kind END, 1, brand, category,
                    t, started, scored, reviewed,
@@ -264,7 +264,13 @@ def seed(versions: int, reviewer_id: int) -> None:
                    '{}', 'u2netp', '', '{"segment": 300}', seconds,
                    CASE WHEN seconds IS NULL THEN '' WHEN r_dev < 0.3 THEN 'gpu' ELSE 'cpu' END,
                    CASE WHEN kind = 'failed' THEN 'The model crashed (bench).' ELSE '' END,
-                   '', '', '', 'model', 0, 0, 0
+                   '', '', '', 'model', 0, 0, 0,
+                   -- the profiles of its renditions (the "renditions" step), as catalog.rendered keeps them
+                   CASE WHEN kind IN ('published', 'approved') THEN ARRAY(
+                       SELECT DISTINCT (%(profiles)s::bigint[])[1 + (abs(hashtext(id::text)::bigint) + 3 * k)
+                                                               %% cardinality(%(profiles)s::bigint[])]
+                       FROM generate_series(0, 1) AS k ORDER BY 1
+                   ) ELSE '{}' END
             FROM (
                 SELECT p.*, started + seconds * interval '1 second' AS done,
                        CASE WHEN kind IN ('queued', 'processing', 'failed') THEN NULL
@@ -325,18 +331,6 @@ def seed(versions: int, reviewer_id: int) -> None:
                    r.created_at + interval '2 seconds', '', ''
             FROM catalog_rendition r JOIN dash_plan p ON p.id = r.version_id
             WHERE NOT r.compliance_passed
-            """,
-        ),
-        (
-            "rendered for",
-            # What catalog.rendered keeps on each version as its renditions are saved.
-            """
-            UPDATE catalog_imageversion AS v SET rendered_for = r.ids
-            FROM (
-                SELECT version_id, array_agg(DISTINCT profile_id ORDER BY profile_id) AS ids
-                FROM catalog_rendition JOIN dash_plan p ON p.id = version_id GROUP BY version_id
-            ) AS r
-            WHERE r.version_id = v.id
             """,
         ),
         (
