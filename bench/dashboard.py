@@ -394,7 +394,14 @@ def kpi_calls(start: datetime, end: datetime, filters: Any) -> dict[str, Callabl
 
     def stored_days_then_tiers() -> None:
         figures = daycache.range_figures(start, end, filters)
-        kpis.volume_tiers(start, end, filters, figures.cost_days, daycache.finished_per_day(start, end))
+        kpis.volume_tiers(
+            start,
+            end,
+            filters,
+            figures.cost_days,
+            daycache.finished_per_day(start, end),
+            daycache.finished_per_hour(start, end),
+        )
 
     return {
         "daycache.range_figures (days stored)": partial(daycache.range_figures, start, end, filters),

@@ -667,19 +667,24 @@ def _months(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
 
 
 def _tier_starts(
-    start: datetime, end: datetime, finished_per_day: dict[date, int] | None = None
+    start: datetime,
+    end: datetime,
+    finished_per_day: dict[date, int] | None = None,
+    finished_per_hour: dict[date, dict[datetime, int]] | None = None,
 ) -> list[tuple[datetime, datetime, uuid.UUID]]:
     """(month start, finished_at, id) of the first version of each tier but the first that
     some month reaches before `end`: the version finished N-th in its month, N a threshold,
     in (finished, id) order, over all versions. Oldest first.
 
     `finished_per_day` (versions finished each day, unfiltered, as insights.daycache stores
-    them) tells on which day a threshold falls, so only that day is walked along the
-    finished-time index, with an OFFSET under a day's work. From the first day it lacks, the
-    rest of the month is walked: to the threshold with OFFSET, then on from that version.
+    them) tells on which day a threshold falls, and `finished_per_hour` (the same per clock
+    hour of a stored day) in which hour of it, so only that hour is walked along the
+    finished-time index, with an OFFSET under an hour's work. From the first day it lacks,
+    the rest of the month is walked: to the threshold with OFFSET, then on from that version.
     """
     found = []
     known = finished_per_day or {}
+    hourly = finished_per_hour or {}
     tz = timezone.get_current_timezone()
     thresholds = [low for low, _ in settings.LIGHTBOX_VOLUME_TIERS][1:]
     for month_start, month_end in _months(start, end):
@@ -692,7 +697,8 @@ def _tier_starts(
         )
         before = 0  # versions of the month before `day`
         day = month_start.date()
-        anchor: tuple[date, Any, int] | None = None  # (day, walk from a version, its rank in the month)
+        # Where the walk to the next threshold may start: (rank in the month, the versions from there on).
+        after_last: tuple[int, Any] | None = None  # the version found for the previous threshold
         for low in thresholds:
             while day in known and before + known[day] <= low:
                 before += known[day]
@@ -700,21 +706,25 @@ def _tier_starts(
             midnight = datetime.combine(day, time.min, tzinfo=tz)
             if midnight >= min(month_end, end):
                 break  # the month ended (or the range did) before this tier
-            if anchor is None or anchor[0] != day:
-                anchor = (day, walk.filter(finished_at__gte=midnight), before)
-            _, rest, rank = anchor
+            starts = [(before, walk.filter(finished_at__gte=midnight))]
+            if day in known and day in hourly:
+                rank = before
+                for hour, n in sorted(hourly[day].items()):
+                    if rank + n > low:
+                        starts.append((rank, walk.filter(finished_at__gte=hour)))
+                        break
+                    rank += n
+            if after_last is not None:
+                starts.append(after_last)
+            rank, rest = max(starts, key=lambda candidate: candidate[0])  # the nearest start
             first = rest[low - rank : low - rank + 1].first()
             if first is None:
                 break  # the month ended (or the range did) before this tier
             found.append((month_start, *first))
-            # A next tier on the same day walks on from this version (keyset: the >= is the
-            # index range, the OR settles ties on the time).
+            # A next tier walks on from this version (keyset: the >= is the index range, the
+            # OR settles ties on the time), unless its day or hour is nearer.
             at, pk = first
-            anchor = (
-                day,
-                walk.filter(finished_at__gte=at).filter(Q(finished_at__gt=at) | Q(pk__gte=pk)),
-                low,
-            )
+            after_last = (low, walk.filter(finished_at__gte=at).filter(Q(finished_at__gt=at) | Q(pk__gte=pk)))
     return found
 
 
@@ -724,6 +734,7 @@ def volume_tiers(
     filters: Filters | None,
     days: list[DailyCost],
     finished_per_day: dict[date, int] | None = None,
+    finished_per_hour: dict[date, dict[datetime, int]] | None = None,
 ) -> list[VolumeTier]:
     """compute cost split by LIGHTBOX_VOLUME_TIERS, from the range's per-day costs (`days`, as
     RangeFigures.cost_days gives them): only the days where a tier starts are read again.
@@ -733,10 +744,11 @@ def volume_tiers(
     id): with "0:1.0,10000:0.8" the first 10,000 of a month are priced at list, the rest at
     80%. So the count starts at the month's beginning even when the range starts later, and
     filters narrow which versions are reported, never how they are ranked. The first version
-    of each tier is found per month (_tier_starts; `finished_per_day` spares most of the walk).
+    of each tier is found per month (_tier_starts; `finished_per_day` and `finished_per_hour`
+    spare most of the walk).
     A tier changes only there, so a day without such a version is in one tier."""
     computed = _computed(start, end, filters)
-    tier_starts = _tier_starts(start, end, finished_per_day)
+    tier_starts = _tier_starts(start, end, finished_per_day, finished_per_hour)
     in_tier: dict[int, tuple[int, float]] = {}
 
     def add(tier: int, versions: int, cost: float) -> None:

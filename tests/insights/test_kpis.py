@@ -502,6 +502,11 @@ def test_counts_per_day_lead_the_walk_to_the_same_tiers(history, tiers, make_ver
     assert volume_tiers(*DAY, Filters(brand="Loom"), cost_per_day(*DAY, Filters(brand="Loom")), counts) == (
         cost_per_volume_tier(*DAY, Filters(brand="Loom"))
     )
+    # With the hours of the days where a tier starts, the walk starts at that hour.
+    hours = {day.day: {hour: n for hour, (n, _) in day.hours.items()} for day in days}
+    assert hours[date(2026, 3, 2)]  # the 4th and 7th of March finished on 03-02, in different hours
+    assert volume_tiers(*march_and_april, None, days, counts, hours) == walked
+    assert volume_tiers(*march_and_april, None, days, {date(2026, 3, 1): 0}, hours) == walked
 
 
 def test_volume_tiers_of_an_empty_range_list_every_tier_with_nothing_in_it(history, tiers):
