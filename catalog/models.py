@@ -528,7 +528,8 @@ class ImageVersion(models.Model):
             ),
             # Dashboard: time ranges over upload and publication times. queued_at rides along
             # so time to publication (median, p90, p95, per day) and throughput read only the
-            # index; id so a profile filter (a semi-join on renditions) does too.
+            # index. (id was for a profile filter's semi-join on renditions; that filter now
+            # reads rendered_for from the row, like brand and category.)
             models.Index(fields=["queued_at"], name="catalog_version_queued_idx"),
             models.Index(
                 fields=["published_at"],
@@ -539,7 +540,7 @@ class ImageVersion(models.Model):
             # Dashboard: versions by status now, counted from the index alone.
             models.Index(fields=["status"], name="catalog_version_status_idx"),
             # Dashboard over scored_at, in one pass: manual intervention (went to review:
-            # status, reviewed_at) and the score distribution; id for a profile filter.
+            # status, reviewed_at) and the score distribution; id for the decisions' join.
             models.Index(
                 fields=["scored_at"],
                 name="catalog_version_scored_idx",
