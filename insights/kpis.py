@@ -260,9 +260,9 @@ class DayFigures:
             total.hourly.update(part.hourly)
             if part.cost is not None:
                 total.cost = [a + b for a, b in zip(total.cost or [0, 0.0, 0.0, 0.0], part.cost, strict=True)]
-            for moment, (n, cost) in part.cost_hourly.items():
-                versions, costs = total.cost_hourly.get(moment, [0, 0.0])
-                total.cost_hourly[moment] = [versions + n, costs + cost]
+            for moment, (hour_versions, hour_cost) in part.cost_hourly.items():
+                so_far = total.cost_hourly.get(moment, [0, 0.0])
+                total.cost_hourly[moment] = [so_far[0] + hour_versions, so_far[1] + hour_cost]
             for bucket, n, flagged in part.buckets:
                 buckets[bucket][0] += n or 0
                 buckets[bucket][1] += flagged or 0
@@ -571,7 +571,9 @@ def compose(
         DailyCost(
             day,
             int(f.cost[0]),
-            *f.cost[1:],
+            f.cost[1],
+            f.cost[2],
+            f.cost[3],
             hours={
                 datetime.fromtimestamp(int(at), tz): (int(n), cost) for at, (n, cost) in f.cost_hourly.items()
             },
