@@ -2,9 +2,11 @@
 
 A rendition saved adds its profile to its version's list; one deleted removes it unless
 another rendition of the version is for the same profile. Both run in the transaction of the
-change (post_save and post_delete, QuerySet.delete included), as one UPDATE each whose
-condition PostgreSQL checks again on the row it locks, so concurrent renditions of one
-version all land. Renditions written around the ORM (bulk_create, raw SQL) call `sync`.
+change (post_save and post_delete, QuerySet.delete included), as one UPDATE each. A save
+appends to the row it locks, so concurrent renditions of one version all land; a delete
+checks the other renditions in its own snapshot (renditions are deleted with their
+version, so no save races it). Renditions written around the ORM (bulk_create, raw SQL)
+call `sync`.
 """
 
 from __future__ import annotations
