@@ -6,8 +6,9 @@ generate_series): 400,888 products, 902,000 photos in 480 upload batches, and
 1,000,000 versions spread over 120 days — most published by the gate, some flagged and
 then approved, rejected or reprocessed (the reprocessed ones have a second version),
 a few failed, the last two hours still queued, processing or rendering — with review
-decisions, two renditions per published version on the seeded marketplace profiles and
-re-renders of those that failed their first compliance check. Seeding is skipped when a
+decisions, two renditions per published version on the seeded marketplace profiles (and
+each version's rendered_for, as catalog.rendered keeps it) and re-renders of those that
+failed their first compliance check. Seeding is skipped when a
 seed of the same size less than a week old is there (--reseed forces it; an earlier seed
 is deleted first and the indexes rebuilt after), and ends with VACUUM ANALYZE. Then, as
 an admin through Django's test client, GET /dashboard/ (the view and its templates,
