@@ -6,8 +6,9 @@ generate_series): 400,888 products, 902,000 photos in 480 upload batches, and
 1,000,000 versions spread over 120 days — most published by the gate, some flagged and
 then approved, rejected or reprocessed (the reprocessed ones have a second version),
 a few failed, the last two hours still queued, processing or rendering — with review
-decisions, two renditions per published version on the seeded marketplace profiles and
-re-renders of those that failed their first compliance check. Seeding is skipped when a
+decisions, two renditions per published version on the seeded marketplace profiles (and
+each version's rendered_for, as catalog.rendered keeps it) and re-renders of those that
+failed their first compliance check. Seeding is skipped when a
 seed of the same size less than a week old is there (--reseed forces it; an earlier seed
 is deleted first and the indexes rebuilt after), and ends with VACUUM ANALYZE. Then, as
 an admin through Django's test client, GET /dashboard/ (the view and its templates,
@@ -154,10 +155,10 @@ def seed(versions: int, reviewer_id: int) -> None:
             "batches",
             """
             INSERT INTO catalog_uploadbatch (id, name, created_at, priority, source, file_count,
-                rejected_count, errors, manifest, closed_at, finished_at)
+                rejected_count, errors, manifest, closed_at, finished_at, close_reason)
             SELECT md5('dash-batch-' || i)::uuid, %(prefix)s || lpad(i::text, 3, '0'),
                    %(start)s + i * interval '6 hours', 1, 'zip', 0, 0, '[]', '{}',
-                   %(start)s + i * interval '6 hours', %(start)s + (i + 1) * interval '6 hours'
+                   %(start)s + i * interval '6 hours', %(start)s + (i + 1) * interval '6 hours', ''
             FROM generate_series(0, %(batches)s - 1) AS i
             """,
         ),
@@ -239,7 +240,7 @@ def seed(versions: int, reviewer_id: int) -> None:
                 category, queued_at, started_at, scored_at, reviewed_at, published_at, failed_at,
                 processed_by, reviewed_by_id, attempts, score, reasons, options, model_name,
                 model_sha256, timings_ms, compute_seconds, compute_device, error, mask, master, hand_mask,
-                mask_source)
+                mask_source, outage_retries, render_attempts, worker_deaths, rendered_for)
             SELECT id, source_id, parent_id, number,
                    CASE kind WHEN 'approved' THEN 'published' ELSE kind END, 1, brand, category,
                    t, started, scored, reviewed,
@@ -264,7 +265,13 @@ def seed(versions: int, reviewer_id: int) -> None:
                    '{}', 'u2netp', '', '{"segment": 300}', seconds,
                    CASE WHEN seconds IS NULL THEN '' WHEN r_dev < 0.3 THEN 'gpu' ELSE 'cpu' END,
                    CASE WHEN kind = 'failed' THEN 'The model crashed (bench).' ELSE '' END,
-                   '', '', '', 'model'
+                   '', '', '', 'model', 0, 0, 0,
+                   -- the profiles of its renditions (the "renditions" step), as catalog.rendered keeps them
+                   CASE WHEN kind IN ('published', 'approved') THEN ARRAY(
+                       SELECT DISTINCT (%(profiles)s::bigint[])[1 + (abs(hashtext(id::text)::bigint) + 3 * k)
+                                                               %% cardinality(%(profiles)s::bigint[])]
+                       FROM generate_series(0, 1) AS k ORDER BY 1
+                   ) ELSE '{}' END
             FROM (
                 SELECT p.*, started + seconds * interval '1 second' AS done,
                        CASE WHEN kind IN ('queued', 'processing', 'failed') THEN NULL
@@ -388,7 +395,14 @@ def kpi_calls(start: datetime, end: datetime, filters: Any) -> dict[str, Callabl
 
     def stored_days_then_tiers() -> None:
         figures = daycache.range_figures(start, end, filters)
-        kpis.volume_tiers(start, end, filters, figures.cost_days, daycache.finished_per_day(start, end))
+        kpis.volume_tiers(
+            start,
+            end,
+            filters,
+            figures.cost_days,
+            daycache.finished_per_day(start, end),
+            daycache.finished_per_hour(start, end),
+        )
 
     return {
         "daycache.range_figures (days stored)": partial(daycache.range_figures, start, end, filters),

@@ -157,7 +157,14 @@ def _dashboard_kpis(start: datetime, end: datetime, filters: kpis.Filters) -> di
             [Bar(f"{d.day:%m-%d}", d.cost, f"{d.day}: {d.cost:.4f} ({d.versions} versions)") for d in daily],
             name="cost-per-day",
         ),
-        "tiers": kpis.volume_tiers(start, end, filters, daily, daycache.finished_per_day(start, end)),
+        "tiers": kpis.volume_tiers(
+            start,
+            end,
+            filters,
+            daily,
+            daycache.finished_per_day(start, end),
+            daycache.finished_per_hour(start, end),
+        ),
         "compliance": figures.compliance,
         "throughput_per": "hour" if per_hour else "day",
         "throughput_chart": (

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import cast
 
-from django.db.models import Min, Q
+from django.db.models import Min, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
@@ -39,9 +39,9 @@ from review.effort import effort_per_period
 
 # A stored day is trusted this long; then it is computed again (see the module docstring).
 MAX_AGE = timedelta(hours=24)
-# Days stored before the figures held a duration sketch (a day's median instead) and the
-# review effort are read as missing, computed again and overwritten.
-CURRENT_FORM = Q(payload__has_keys=["publication", "effort"])
+# Days stored before the figures held a duration sketch (a day's median instead), the
+# review effort and the cost per hour are read as missing, computed again and overwritten.
+CURRENT_FORM = Q(payload__has_keys=["publication", "effort", "cost_hourly"])
 # How far back roll_up goes at most: the longest custom range the dashboard takes.
 ROLL_UP_DAYS = 366
 
@@ -135,21 +135,38 @@ def range_figures(
     return kpis.compose(start, end, [(day, by_day[day]) for day in days], hourly)
 
 
+def _stored_unfiltered_days(start: datetime, end: datetime) -> QuerySet[DashboardDay]:
+    """The fresh stored days, no filter, of the months the range touches."""
+    month_start = timezone.localtime(start).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return DashboardDay.objects.filter(
+        filters_key=filters_key(kpis.NO_FILTERS),
+        hour__isnull=True,
+        day__gte=month_start.date(),
+        day__lt=timezone.localdate(end) + timedelta(days=1),
+        computed_at__gt=timezone.now() - MAX_AGE,
+    ).filter(CURRENT_FORM)
+
+
 def finished_per_day(start: datetime, end: datetime) -> dict[date, int]:
     """Versions finished each stored day (unfiltered) of the months the range touches, for
     kpis.volume_tiers: read from the JSON in PostgreSQL, without loading the days' figures."""
-    month_start = timezone.localtime(start).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return {
         day: int(n or 0)
-        for day, n in DashboardDay.objects.filter(
-            filters_key=filters_key(kpis.NO_FILTERS),
-            hour__isnull=True,
-            day__gte=month_start.date(),
-            day__lt=timezone.localdate(end) + timedelta(days=1),
-            computed_at__gt=timezone.now() - MAX_AGE,
+        for day, n in _stored_unfiltered_days(start, end).values_list(
+            "day", KeyTextTransform("0", KeyTransform("cost", "payload"))
         )
-        .filter(CURRENT_FORM)
-        .values_list("day", KeyTextTransform("0", KeyTransform("cost", "payload")))
+    }
+
+
+def finished_per_hour(start: datetime, end: datetime) -> dict[date, dict[datetime, int]]:
+    """Versions finished in each clock hour (unfiltered) of the same stored days, for
+    kpis.volume_tiers: in a day where a tier starts, it walks from the hour it starts in."""
+    tz = timezone.get_current_timezone()
+    return {
+        day: {datetime.fromtimestamp(int(at), tz): int(n) for at, (n, _) in (hours or {}).items()}
+        for day, hours in _stored_unfiltered_days(start, end).values_list(
+            "day", KeyTransform("cost_hourly", "payload")
+        )
     }
 
 

@@ -35,18 +35,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Case,
     Count,
-    Exists,
     Expression,
     F,
     FloatField,
     Func,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -130,10 +129,10 @@ def _versions(filters: Filters | None, **range_lookup: Any) -> QuerySet[ImageVer
     filters = filters or NO_FILTERS
     qs = ImageVersion.objects.filter(**range_lookup).filter(filters.catalog_q())
     if filters.profile is not None:
-        # A version belongs to a profile when it has a rendition for it; EXISTS counts a
-        # version with several such renditions once.
-        rendered = Rendition.objects.filter(version=OuterRef("pk"), profile__slug=filters.profile)
-        qs = qs.filter(Exists(rendered))
+        # A version belongs to a profile when it has a rendition for it: the profiles it has
+        # renditions for are on its row (catalog.rendered), read with it rather than probed.
+        profile = MarketplaceProfile.objects.filter(slug=filters.profile).values_list("pk", flat=True).first()
+        qs = qs.filter(rendered_for__contains=[profile]) if profile is not None else qs.none()
     return qs
 
 
@@ -237,6 +236,8 @@ class DayFigures:
     publication: Sketch = field(default_factory=Sketch)  # upload-to-live seconds
     hourly: dict[str, int] = field(default_factory=dict)  # hour's start, epoch seconds → published
     cost: list[float] | None = None  # versions, cost, cpu seconds, gpu seconds; None: no finished work
+    # hour's start, epoch seconds → [versions, cost] of the work finished in it (volume_tiers)
+    cost_hourly: dict[str, list[float]] = field(default_factory=dict)
     buckets: list[list[int | None]] = field(default_factory=list)  # [score bucket, versions, went to review]
     decisions: dict[str, int] = field(default_factory=dict)  # action → decisions
     reasons: dict[str, int] = field(default_factory=dict)  # code → versions
@@ -259,6 +260,9 @@ class DayFigures:
             total.hourly.update(part.hourly)
             if part.cost is not None:
                 total.cost = [a + b for a, b in zip(total.cost or [0, 0.0, 0.0, 0.0], part.cost, strict=True)]
+            for moment, (hour_versions, hour_cost) in part.cost_hourly.items():
+                so_far = total.cost_hourly.get(moment, [0, 0.0])
+                total.cost_hourly[moment] = [so_far[0] + hour_versions, so_far[1] + hour_cost]
             for bucket, n, flagged in part.buckets:
                 buckets[bucket][0] += n or 0
                 buckets[bucket][1] += flagged or 0
@@ -329,14 +333,20 @@ def compute_days(
         period = hour if per == "hour" else timezone.localtime(hour).date()
         figures[(period, row[1] if by else None)].hourly[str(int(hour.timestamp()))] = n
 
+    # Per hour, the day's cost being the sum of its hours: volume_tiers reads a day where a
+    # tier starts from them, and only the hour of the start again.
     for row in (
         _computed(start, end, filters)
-        .values(**grouping, day=trunc(_finished_at()))
+        .values(**grouping, hour=TruncHour(_finished_at()))
         .annotate(**_cost_columns())
         .order_by()
-        .values_list("day", *group, "versions", "cost", "cpu_seconds", "gpu_seconds")
+        .values_list("hour", *group, "versions", "cost", "cpu_seconds", "gpu_seconds")
     ):
-        figures[key(row)].cost = list(row[-4:])
+        hour = row[0]
+        period = hour if per == "hour" else timezone.localtime(hour).date()
+        day = figures[(period, row[1] if by else None)]
+        day.cost = [a + b for a, b in zip(day.cost or [0, 0.0, 0.0, 0.0], row[-4:], strict=True)]
+        day.cost_hourly[str(int(hour.timestamp()))] = [row[-4], row[-3]]
 
     scored = _versions(filters, scored_at__gte=start, scored_at__lt=end)
     last = 100 // SCORE_BUCKET_WIDTH - 1
@@ -398,7 +408,10 @@ def _decisions_per_day(
     scored_at through the decision's foreign key looked every version up again, twice as slow.
     """
     flagged = scored.filter(WENT_TO_REVIEW).order_by().values(**grouping, vid=F("pk"), day=trunc("scored_at"))
-    inner_sql, params = flagged.query.sql_with_params()
+    try:
+        inner_sql, params = flagged.query.sql_with_params()
+    except EmptyResultSet:  # a profile that is not there: no versions
+        return []
     columns = "".join(f", v.{connection.ops.quote_name(name)}" for name in grouping)
     sql = (
         f"SELECT v.day{columns}, d.action, COUNT(*) AS n "  # noqa: S608 - ORM-built and parametrised
@@ -445,6 +458,8 @@ class DailyCost:
     cost: float
     cpu_seconds: float
     gpu_seconds: float
+    # hour's start → (versions, cost) of the day's work per clock hour (volume_tiers); empty: not known
+    hours: dict[datetime, tuple[int, float]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -552,7 +567,20 @@ def compose(
         if compliance
         else {}
     )
-    cost_days = [DailyCost(day, int(f.cost[0]), *f.cost[1:]) for day, f in days if f.cost is not None]
+    cost_days = [
+        DailyCost(
+            day,
+            int(f.cost[0]),
+            f.cost[1],
+            f.cost[2],
+            f.cost[3],
+            hours={
+                datetime.fromtimestamp(int(at), tz): (int(n), cost) for at, (n, cost) in f.cost_hourly.items()
+            },
+        )
+        for day, f in days
+        if f.cost is not None
+    ]
     return RangeFigures(
         ttp=TimeToPublication(
             publication.count,
@@ -641,19 +669,24 @@ def _months(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
 
 
 def _tier_starts(
-    start: datetime, end: datetime, finished_per_day: dict[date, int] | None = None
+    start: datetime,
+    end: datetime,
+    finished_per_day: dict[date, int] | None = None,
+    finished_per_hour: dict[date, dict[datetime, int]] | None = None,
 ) -> list[tuple[datetime, datetime, uuid.UUID]]:
     """(month start, finished_at, id) of the first version of each tier but the first that
     some month reaches before `end`: the version finished N-th in its month, N a threshold,
     in (finished, id) order, over all versions. Oldest first.
 
     `finished_per_day` (versions finished each day, unfiltered, as insights.daycache stores
-    them) tells on which day a threshold falls, so only that day is walked along the
-    finished-time index, with an OFFSET under a day's work. From the first day it lacks, the
-    rest of the month is walked: to the threshold with OFFSET, then on from that version.
+    them) tells on which day a threshold falls, and `finished_per_hour` (the same per clock
+    hour of a stored day) in which hour of it, so only that hour is walked along the
+    finished-time index, with an OFFSET under an hour's work. From the first day it lacks,
+    the rest of the month is walked: to the threshold with OFFSET, then on from that version.
     """
     found = []
     known = finished_per_day or {}
+    hourly = finished_per_hour or {}
     tz = timezone.get_current_timezone()
     thresholds = [low for low, _ in settings.LIGHTBOX_VOLUME_TIERS][1:]
     for month_start, month_end in _months(start, end):
@@ -666,7 +699,8 @@ def _tier_starts(
         )
         before = 0  # versions of the month before `day`
         day = month_start.date()
-        anchor: tuple[date, Any, int] | None = None  # (day, walk from a version, its rank in the month)
+        # Where the walk to the next threshold may start: (rank in the month, the versions from there on).
+        after_last: tuple[int, Any] | None = None  # the version found for the previous threshold
         for low in thresholds:
             while day in known and before + known[day] <= low:
                 before += known[day]
@@ -674,21 +708,25 @@ def _tier_starts(
             midnight = datetime.combine(day, time.min, tzinfo=tz)
             if midnight >= min(month_end, end):
                 break  # the month ended (or the range did) before this tier
-            if anchor is None or anchor[0] != day:
-                anchor = (day, walk.filter(finished_at__gte=midnight), before)
-            _, rest, rank = anchor
+            starts = [(before, walk.filter(finished_at__gte=midnight))]
+            if day in known and day in hourly:
+                rank = before
+                for hour, n in sorted(hourly[day].items()):
+                    if rank + n > low:
+                        starts.append((rank, walk.filter(finished_at__gte=hour)))
+                        break
+                    rank += n
+            if after_last is not None:
+                starts.append(after_last)
+            rank, rest = max(starts, key=lambda candidate: candidate[0])  # the nearest start
             first = rest[low - rank : low - rank + 1].first()
             if first is None:
                 break  # the month ended (or the range did) before this tier
             found.append((month_start, *first))
-            # A next tier on the same day walks on from this version (keyset: the >= is the
-            # index range, the OR settles ties on the time).
+            # A next tier walks on from this version (keyset: the >= is the index range, the
+            # OR settles ties on the time), unless its day or hour is nearer.
             at, pk = first
-            anchor = (
-                day,
-                walk.filter(finished_at__gte=at).filter(Q(finished_at__gt=at) | Q(pk__gte=pk)),
-                low,
-            )
+            after_last = (low, walk.filter(finished_at__gte=at).filter(Q(finished_at__gt=at) | Q(pk__gte=pk)))
     return found
 
 
@@ -698,6 +736,7 @@ def volume_tiers(
     filters: Filters | None,
     days: list[DailyCost],
     finished_per_day: dict[date, int] | None = None,
+    finished_per_hour: dict[date, dict[datetime, int]] | None = None,
 ) -> list[VolumeTier]:
     """compute cost split by LIGHTBOX_VOLUME_TIERS, from the range's per-day costs (`days`, as
     RangeFigures.cost_days gives them): only the days where a tier starts are read again.
@@ -707,31 +746,25 @@ def volume_tiers(
     id): with "0:1.0,10000:0.8" the first 10,000 of a month are priced at list, the rest at
     80%. So the count starts at the month's beginning even when the range starts later, and
     filters narrow which versions are reported, never how they are ranked. The first version
-    of each tier is found per month (_tier_starts; `finished_per_day` spares most of the walk).
+    of each tier is found per month (_tier_starts; `finished_per_day` and `finished_per_hour`
+    spare most of the walk).
     A tier changes only there, so a day without such a version is in one tier."""
     computed = _computed(start, end, filters)
-    tier_starts = _tier_starts(start, end, finished_per_day)
+    tier_starts = _tier_starts(start, end, finished_per_day, finished_per_hour)
     in_tier: dict[int, tuple[int, float]] = {}
 
     def add(tier: int, versions: int, cost: float) -> None:
         before = in_tier.get(tier, (0, 0.0))
         in_tier[tier] = (before[0] + versions, before[1] + cost)
 
-    tz = timezone.get_current_timezone()
-    for day in days:
-        day_start = datetime.combine(day.day, time.min, tzinfo=tz)
-        day_end = datetime.combine(day.day + timedelta(days=1), time.min, tzinfo=tz)
-        month_start = day_start.replace(day=1)
-        in_month = [(at, pk) for month, at, pk in tier_starts if month == month_start]
-        tier = 1 + sum(1 for at, _ in in_month if at < day_start)
-        splits = [(at, pk) for at, pk in in_month if day_start <= at < day_end]
-        if not splits:
-            add(tier, day.versions, day.cost)
-            continue
-        lo, hi = max(day_start, start), min(day_end, end)
+    def split(
+        lo: datetime, hi: datetime, tier: int, splits: list[tuple[datetime, Any]], total: tuple[int, float]
+    ) -> None:
+        """Add [lo, hi)'s versions (`total` of them in all) to their tiers, `tier` the one at `lo`
+        and each of `splits` starting the next: read from the versions (a filtered read is the
+        slow part, so the shorter side only when one tier starts there)."""
         if len(splits) == 1:
-            # One tier starts that day: read only the shorter side of it, and take the other
-            # as the rest of the day's total (a filtered read of a whole day is the slow part).
+            # Take the other side as the rest of the total.
             at, pk = splits[0]
             before = (Q(finished_at__lt=at) | Q(finished_at=at, pk__lt=pk)) & Q(finished_at__gte=lo)
             after = (Q(finished_at__gt=at) | Q(finished_at=at, pk__gte=pk)) & Q(finished_at__lt=hi)
@@ -739,10 +772,10 @@ def volume_tiers(
             side = computed.filter(before if read_before else after).aggregate(
                 versions=Count("*"), cost=_cost_expression()
             )
-            rest = (day.versions - side["versions"], day.cost - side["cost"])
+            rest = (total[0] - side["versions"], total[1] - side["cost"])
             add(tier, *((side["versions"], side["cost"]) if read_before else rest))
             add(tier + 1, *(rest if read_before else (side["versions"], side["cost"])))
-            continue
+            return
         at_tier: Expression = Value(tier)
         for at, pk in splits:
             reached = Q(finished_at__gt=at) | Q(finished_at=at, pk__gte=pk)
@@ -756,6 +789,32 @@ def volume_tiers(
             .values_list("tier", "versions", "cost")
         ):
             add(n, versions, cost)
+
+    tz = timezone.get_current_timezone()
+    for day in days:
+        day_start = datetime.combine(day.day, time.min, tzinfo=tz)
+        day_end = datetime.combine(day.day + timedelta(days=1), time.min, tzinfo=tz)
+        month_start = day_start.replace(day=1)
+        in_month = [(at, pk) for month, at, pk in tier_starts if month == month_start]
+        tier = 1 + sum(1 for at, _ in in_month if at < day_start)
+        splits = [(at, pk) for at, pk in in_month if day_start <= at < day_end]
+        lo, hi = max(day_start, start), min(day_end, end)
+        if not splits:
+            add(tier, day.versions, day.cost)
+        elif not day.hours:
+            split(lo, hi, tier, splits, (day.versions, day.cost))
+        else:
+            # The day's hours are known: each hour without a tier start is in one tier, and
+            # only the hours where one starts are read again.
+            for hour, (versions, cost) in day.hours.items():
+                in_hour = [(at, pk) for at, pk in splits if hour <= at < hour + timedelta(hours=1)]
+                at_hour = tier + sum(1 for at, _ in splits if at < hour)
+                if in_hour:
+                    split(
+                        max(hour, lo), min(hour + timedelta(hours=1), hi), at_hour, in_hour, (versions, cost)
+                    )
+                else:
+                    add(at_hour, versions, cost)
     tiers = settings.LIGHTBOX_VOLUME_TIERS
     volume = []
     for n, (label, (_, factor)) in enumerate(zip(_tier_labels(tiers), tiers, strict=True), start=1):

@@ -102,6 +102,39 @@ def test_figures_composed_from_stored_days_equal_the_direct_computation(busy_day
     assert sum(h.published for h in figures.hourly) == published
 
 
+def test_a_profile_filter_counts_the_versions_with_a_rendition_for_it(busy_days, prices, profiles):
+    # The filter reads the profiles kept on each version (catalog.rendered); the truth is an
+    # EXISTS over the renditions.
+    rendered = "EXISTS (SELECT 1 FROM catalog_rendition r WHERE r.version_id = v.id AND r.profile_id = %s)"
+    for profile in profiles:
+        figures = stored(*WHOLE, kpis.Filters(profile=profile.slug))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM catalog_imageversion v "  # noqa: S608 - constant
+                f"WHERE published_at >= %s AND published_at < %s AND {rendered}",
+                [*WHOLE, profile.pk],
+            )
+            (published,) = cursor.fetchone()
+            cursor.execute(
+                "SELECT COUNT(*) FROM catalog_imageversion v "  # noqa: S608 - constant
+                f"WHERE scored_at >= %s AND scored_at < %s AND {rendered}",
+                [*WHOLE, profile.pk],
+            )
+            (scored,) = cursor.fetchone()
+            cursor.execute(
+                "SELECT COUNT(*), SUM(compute_seconds) FROM catalog_imageversion v "  # noqa: S608
+                "WHERE compute_seconds IS NOT NULL AND COALESCE(scored_at, failed_at) >= %s "
+                f"AND COALESCE(scored_at, failed_at) < %s AND {rendered}",
+                [*WHOLE, profile.pk],
+            )
+            finished, seconds = cursor.fetchone()
+        assert published > 0
+        assert figures.ttp.count == published
+        assert figures.scored.intervention.total == scored
+        assert figures.cost.versions == finished
+        assert figures.cost.cpu_seconds + figures.cost.gpu_seconds == pytest.approx(seconds)
+
+
 def test_sketched_days_give_percentiles_within_the_stated_error(busy_days, prices, monkeypatch):
     monkeypatch.setattr(sketch, "EXACT_UP_TO", 10)  # every busy day keeps its buckets only
     _, percentiles, *_ = direct(*WHOLE)

@@ -28,13 +28,15 @@ WHOLE = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC))
 PARTIAL = (at(hours=-12), at(hours=30))
 
 
-def figures_of(start, end, filters, figures, finished_per_day=None):
+def figures_of(start, end, filters, figures, finished_per_day=None, finished_per_hour=None):
     return {
         "ttp": figures.ttp,
         "ttp_daily": figures.ttp_daily,
         "hourly": figures.hourly,
         "cost_days": figures.cost_days,
-        "tiers": kpis.volume_tiers(start, end, filters, figures.cost_days, finished_per_day),
+        "tiers": kpis.volume_tiers(
+            start, end, filters, figures.cost_days, finished_per_day, finished_per_hour
+        ),
         "scored": figures.scored,
         "reasons": figures.reasons,
         "compliance": figures.compliance,
@@ -49,8 +51,15 @@ def live(start, end, filters):
 def cached(start, end, filters):
     with kpis.analytics():
         figures = daycache.range_figures(start, end, filters)
-        # The tiers' walk goes by the stored days' counts, as on the page.
-        return figures_of(start, end, filters, figures, daycache.finished_per_day(start, end))
+        # The tiers' walk goes by the stored days' and hours' counts, as on the page.
+        return figures_of(
+            start,
+            end,
+            filters,
+            figures,
+            daycache.finished_per_day(start, end),
+            daycache.finished_per_hour(start, end),
+        )
 
 
 def queries(call):

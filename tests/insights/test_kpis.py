@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -501,6 +502,11 @@ def test_counts_per_day_lead_the_walk_to_the_same_tiers(history, tiers, make_ver
     assert volume_tiers(*DAY, Filters(brand="Loom"), cost_per_day(*DAY, Filters(brand="Loom")), counts) == (
         cost_per_volume_tier(*DAY, Filters(brand="Loom"))
     )
+    # With the hours of the days where a tier starts, the walk starts at that hour.
+    hours = {day.day: {hour: n for hour, (n, _) in day.hours.items()} for day in days}
+    assert hours[date(2026, 3, 2)]  # the 4th and 7th of March finished on 03-02, in different hours
+    assert volume_tiers(*march_and_april, None, days, counts, hours) == walked
+    assert volume_tiers(*march_and_april, None, days, {date(2026, 3, 1): 0}, hours) == walked
 
 
 def test_volume_tiers_of_an_empty_range_list_every_tier_with_nothing_in_it(history, tiers):
@@ -509,6 +515,42 @@ def test_volume_tiers_of_an_empty_range_list_every_tier_with_nothing_in_it(histo
         VolumeTier("4–6", 0.5, 0, 0.0, 0.0, None),
         VolumeTier("7+", 0.25, 0, 0.0, 0.0, None),
     ]
+
+
+def test_a_days_cost_is_kept_per_clock_hour_and_adds_up_to_the_day(history, prices):
+    two_days = (T0, T0 + timedelta(days=2))
+    first, second = cost_per_day(*two_days)
+    # a, b (09:00:30) and c in the 09:00 hour, e, f, g at 12:00, h later; i at 09:00 the next day.
+    assert sorted(first.hours) == sorted(
+        {(history[k].scored_at or history[k].failed_at).replace(minute=0, second=0) for k in "abcefgh"}
+    )
+    assert sum(n for n, _ in first.hours.values()) == first.versions == 7
+    assert sum(cost for _, cost in first.hours.values()) == pytest.approx(first.cost)
+    assert second.hours == {datetime(2026, 3, 3, 9, tzinfo=UTC): (1, pytest.approx(0.1))}
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        ((0, 1.0), (3, 0.5), (6, 0.25)),  # two tiers start on 03-02, in different hours
+        ((0, 1.0), (1, 0.5), (5, 0.25)),  # …each within a pair that finished together
+        ((0, 1.0), (1, 0.5), (2, 0.25)),  # two in the same hour
+        ((0, 1.0), (7, 0.5)),  # one on 03-03
+    ],
+)
+@pytest.mark.parametrize("filters", [None, Filters(brand="Loom"), Filters(brand="Kiln")])
+def test_the_hours_of_a_day_split_it_into_tiers_as_reading_the_whole_day_does(
+    history, settings, prices, bounds, filters
+):
+    # With its hours known, a day where a tier starts is read again only in that tier's hour.
+    settings.LIGHTBOX_VOLUME_TIERS = bounds
+    for span in ((T0, at(hours=25)), (at(hours=2.5), at(hours=25))):
+        days = cost_per_day(*span, filters)
+        assert any(day.hours for day in days)
+        by_hours = volume_tiers(*span, filters, days)
+        by_days = volume_tiers(*span, filters, [dataclasses.replace(day, hours={}) for day in days])
+        assert [(t.label, t.versions) for t in by_hours] == [(t.label, t.versions) for t in by_days]
+        assert [t.list_cost for t in by_hours] == pytest.approx([t.list_cost for t in by_days])
 
 
 def test_one_tier_by_default_is_the_plain_compute_cost(history, prices):
