@@ -67,6 +67,24 @@ def rule_create(request: HttpRequest) -> HttpResponse:
     return render(request, "scenes/rule_form.html", {"form": form})
 
 
+@require_http_methods(["GET", "POST"])
+@require_admin
+def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
+    """Change what a rule matches, its profiles or position, or switch it off. Scenes it
+    already made stay as they are (a reviewer rejects one that should go); a rule switched
+    on again, or matching more products, makes the scenes that are missing."""
+    rule = get_object_or_404(SceneRule, pk=rule_id)
+    skus = ", ".join(rule.products.order_by("sku").values_list("sku", flat=True))
+    form = RuleForm(request.POST or None, instance=rule, initial={"skus": skus})
+    if request.method == "POST" and form.is_valid():
+        rule = form.save()
+        made = apply_rule(rule)
+        state = "on" if rule.enabled else "off"
+        messages.success(request, f"Scene rule saved ({state}): {len(made)} scene versions queued.")
+        return redirect("scenes:index")
+    return render(request, "scenes/rule_form.html", {"form": form, "rule": rule})
+
+
 @require_POST
 @require_admin
 def rule_apply(request: HttpRequest, rule_id: int) -> HttpResponse:

@@ -24,6 +24,7 @@ def test_scene_pages_are_for_admins_only(client, merchandiser):
 
     assert client.get(reverse("scenes:index")).status_code == 403
     assert client.get(reverse("scenes:rule_create")).status_code == 403
+    assert client.get(reverse("scenes:rule_edit", args=[1])).status_code == 403
 
 
 def test_an_uploaded_photo_becomes_a_template_to_mark(client, admin_user):
@@ -99,6 +100,35 @@ def test_a_rule_needs_a_category_or_products_and_applies_when_saved(
     rule = SceneRule.objects.get()
     assert list(rule.products.values_list("sku", flat=True)) == ["MUG-001"]
     assert rule.versions.get().kind == VersionKind.SCENE
+
+
+def test_a_rule_switched_off_makes_no_scene_and_switched_on_again_makes_the_missing_one(
+    client, admin_user, templates, published_cutout
+):
+    client.force_login(admin_user)
+    additional = MarketplaceProfile.objects.get(slug="amazon-additional")
+    rule = SceneRule.objects.create(template=templates["table-top"], enabled=False, export_position=2)
+    rule.profiles.set([additional])
+    rule.products.set(Product.objects.filter(sku="MUG-001"))
+    form = {"template": templates["table-top"].pk, "profiles": [additional.pk], "export_position": 3}
+
+    page = client.get(reverse("scenes:rule_edit", args=[rule.pk]))
+    kept_off = client.post(
+        reverse("scenes:rule_edit", args=[rule.pk]), {**form, "skus": "MUG-001"}, follow=True
+    )
+
+    assert 'value="MUG-001"' in page.content.decode()
+    assert "Scene rule saved (off): 0 scene versions queued" in kept_off.content.decode()
+    assert not rule.versions.exists()
+
+    switched_on = client.post(
+        reverse("scenes:rule_edit", args=[rule.pk]), {**form, "skus": "MUG-001", "enabled": "on"}, follow=True
+    )
+
+    assert "Scene rule saved (on): 1 scene versions queued" in switched_on.content.decode()
+    rule.refresh_from_db()
+    assert rule.export_position == 3
+    assert rule.versions.get().export_position == 3
 
 
 def test_a_flagged_scene_shows_on_the_decision_page_without_the_mask_tools(
