@@ -14,11 +14,20 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from catalog.demo_photos import Finish, Shot, jpeg_bytes, photo_dir
-from catalog.models import Priority, Product, UploadBatch
+from catalog.models import MarketplaceProfile, Priority, Product, UploadBatch
 from catalog.roles import ADMIN, MERCHANDISER, REVIEWER, assign_role
+from catalog.scenes.models import SceneRule, SceneTemplate
 from catalog.uploads import UploadRefused, add_photo, create_batch
 
-__all__ = ["DEMO_PRODUCTS", "DEMO_USERS", "DemoProduct", "ensure_user", "load_demo", "photo_dir"]
+__all__ = [
+    "DEMO_PRODUCTS",
+    "DEMO_USERS",
+    "DemoProduct",
+    "ensure_scene_rule",
+    "ensure_user",
+    "load_demo",
+    "photo_dir",
+]
 
 
 @dataclass(frozen=True)
@@ -225,3 +234,22 @@ def load_demo(password: str) -> tuple[list[Any], int]:
         # Every file is in: the batch finishes once its photos are processed.
         batch.close()
     return users, queued
+
+
+# The demo's lifestyle scene: the vase on the table top, as Amazon's first additional image
+# and Shopify's second, so a first visit shows a scene beside a cut-out.
+DEMO_SCENE = {"template": "table-top", "category": "Home", "profiles": ("amazon-additional", "shopify")}
+
+
+def ensure_scene_rule() -> SceneRule | None:
+    """The demo's scene rule, made once (None when its template is not drawn). Made before the
+    demo's photos are processed, so the vase's scene follows when its cut-out publishes."""
+    template = SceneTemplate.objects.filter(slug=DEMO_SCENE["template"]).first()
+    if template is None:
+        return None
+    rule, created = SceneRule.objects.get_or_create(
+        template=template, category=DEMO_SCENE["category"], defaults={"export_position": 2}
+    )
+    if created:
+        rule.profiles.set(MarketplaceProfile.objects.filter(slug__in=DEMO_SCENE["profiles"], enabled=True))
+    return rule

@@ -93,7 +93,11 @@ class SceneComposite:
 
     @property
     def clipped(self) -> bool:
-        return self.product_box != self.intended_box
+        """Whether the frame cuts off part of where the product was placed. (Not the found
+        box against the intended one: resampling moves an edge by a pixel either way.)"""
+        left, top, right, bottom = self.intended_box
+        width, height = self.image.size
+        return left < 0 or top < 0 or right > width or bottom > height
 
 
 def composite(

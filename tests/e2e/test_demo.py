@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from catalog.demo import DEMO_PRODUCTS
+from catalog.demo import DEMO_PRODUCTS, DEMO_SCENE
 from catalog.exports.shopify_csv import read_shopify_csv
-from catalog.models import ImageVersion, VersionStatus
+from catalog.models import ImageVersion, VersionKind, VersionStatus
 from tests.e2e.conftest import log_in_on
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "demo-password-1"
 CLEAN = [item for item in DEMO_PRODUCTS if not item.shot.defect]
 DEFECTIVE = [item for item in DEMO_PRODUCTS if item.shot.defect]
+IN_SCENE = [item for item in CLEAN if item.category == DEMO_SCENE["category"]]
 
 
 def export_everything(page, live_server, button: str, burst_worker, tmp_path):
@@ -45,11 +46,18 @@ def processed_demo(live_server, burst_worker, redis_conn):
     """The demo catalog, loaded as `make run` loads it and processed to the end."""
     call_command("load_demo", password=PASSWORD)
     burst_worker()
-    statuses = dict(ImageVersion.objects.values_list("source__product__sku", "status"))
+    cutouts = ImageVersion.objects.filter(kind=VersionKind.CUTOUT)
+    statuses = dict(cutouts.values_list("source__product__sku", "status"))
     assert statuses == {
         **{item.sku: VersionStatus.PUBLISHED for item in CLEAN},
         **{item.sku: VersionStatus.FLAGGED for item in DEFECTIVE},
     }
+    # The demo's scene rule: each clean product of its category in the table-top scene.
+    scenes = ImageVersion.objects.filter(kind=VersionKind.SCENE)
+    assert IN_SCENE
+    assert sorted(scenes.values_list("source__product__sku", "status")) == sorted(
+        (item.sku, VersionStatus.PUBLISHED) for item in IN_SCENE
+    )
 
 
 def test_the_demo_publishes_its_clean_photos_queues_two_for_review_and_exports_to_both_channels(
@@ -71,7 +79,9 @@ def test_the_demo_publishes_its_clean_photos_queues_two_for_review_and_exports_t
         mug = CLEAN[0]
         table.get_by_role("link", name=mug.sku, exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(mug.title)
-        expect(page.get_by_test_id("version")).to_have_attribute("data-status", "published")
+        expect(page.locator("[data-testid=version][data-kind=cutout]")).to_have_attribute(
+            "data-status", "published"
+        )
         expect(page.locator("[data-testid=rendition][data-profile=amazon-main]")).to_have_count(1)
         assert page.get_by_test_id("rendition").count() >= 3
         page.locator("[data-testid=rendition] img").first.scroll_into_view_if_needed()
@@ -87,6 +97,8 @@ def test_the_demo_publishes_its_clean_photos_queues_two_for_review_and_exports_t
             assert {f"{item.ean}.MAIN.jpg" for item in CLEAN} <= names
             assert not any(name.startswith(item.ean) for item in DEFECTIVE for name in names)
             assert zf.read(f"{mug.ean}.MAIN.jpg")[:3] == b"\xff\xd8\xff"
+            # The scene is the first additional image of the products in it.
+            assert {f"{item.ean}.PT01.jpg" for item in IN_SCENE} <= names
 
         # Shopify: a CSV row per published product, pointing at its public image URL.
         csv_path = export_everything(page, live_server, "Shopify CSV", burst_worker, tmp_path)
