@@ -594,13 +594,10 @@ def fill_missing_parts(mask: Image.Image, opinion: SecondOpinion, image: Image.I
     if area == 0:
         return None
     other = _boolean(opinion.foreground, shape)
-    candidates = other & ~ours
-    backdrop = ~other
-    for region in (opinion.unsure, opinion.shadow):
-        if region is not None:
-            candidates &= ~_boolean(region, shape)
-    if opinion.unsure is not None:
-        backdrop &= ~_boolean(opinion.unsure, shape)
+    unsure = _boolean(opinion.unsure, shape) if opinion.unsure is not None else np.zeros_like(ours)
+    shadow = _boolean(opinion.shadow, shape) if opinion.shadow is not None else np.zeros_like(ours)
+    candidates = other & ~ours & ~unsure & ~shadow
+    backdrop = ~other & ~unsure
     # Within reach of a piece's edge once the opening has trimmed it.
     near_backdrop = ndimage.binary_dilation(backdrop, iterations=3)
     pieces = ndimage.binary_opening(candidates, iterations=2)

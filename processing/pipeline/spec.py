@@ -179,23 +179,35 @@ class Background(Operation):
 
 
 @dataclass(frozen=True)
-class BackgroundMode(Operation):
-    key: ClassVar[str] = "bgmode"
-    mode: str
+class _Choice(Operation):
+    """A part whose argument is one word of a fixed set, setting one RenditionSpec field."""
+
+    choices: ClassVar[tuple[str, ...]]
+    noun: ClassVar[str]
+    field: ClassVar[str]
+    value: str
 
     def __post_init__(self) -> None:
-        if self.mode not in BACKGROUND_MODES:
-            raise self.fail(f"the background mode is one of {', '.join(BACKGROUND_MODES)}")
+        if self.value not in self.choices:
+            raise self.fail(f"the {self.noun} is one of {', '.join(self.choices)}")
 
     @classmethod
     def parse(cls, argument: str) -> Self:
         return cls(argument)
 
     def argument(self) -> str:
-        return self.mode
+        return self.value
 
     def values(self) -> dict[str, Any]:
-        return {"background_mode": self.mode}
+        return {self.field: self.value}
+
+
+@dataclass(frozen=True)
+class BackgroundMode(_Choice):
+    key: ClassVar[str] = "bgmode"
+    choices: ClassVar[tuple[str, ...]] = BACKGROUND_MODES
+    noun: ClassVar[str] = "background mode"
+    field: ClassVar[str] = "background_mode"
 
 
 @dataclass(frozen=True)
@@ -217,23 +229,11 @@ class Shadow(Operation):
 
 
 @dataclass(frozen=True)
-class Format(Operation):
+class Format(_Choice):
     key: ClassVar[str] = "format"
-    name: str
-
-    def __post_init__(self) -> None:
-        if self.name not in FORMATS:
-            raise self.fail(f"the format is one of {', '.join(FORMATS)}")
-
-    @classmethod
-    def parse(cls, argument: str) -> Self:
-        return cls(argument)
-
-    def argument(self) -> str:
-        return self.name
-
-    def values(self) -> dict[str, Any]:
-        return {"format": self.name}
+    choices: ClassVar[tuple[str, ...]] = FORMATS
+    noun: ClassVar[str] = "format"
+    field: ClassVar[str] = "format"
 
 
 @dataclass(frozen=True)
@@ -321,27 +321,15 @@ FITS = ("contain", "cover")
 
 
 @dataclass(frozen=True)
-class Fit(Operation):
+class Fit(_Choice):
     """How the master meets the canvas: `contain` places a cut-out at the fill ratio (the
     default, left out of the string so cut-out specs keep their keys); `cover` fills the
     canvas with a picture that has its own background (a scene), cropping what overflows."""
 
     key: ClassVar[str] = "fit"
-    mode: str
-
-    def __post_init__(self) -> None:
-        if self.mode not in FITS:
-            raise self.fail(f"the fit is one of {', '.join(FITS)}")
-
-    @classmethod
-    def parse(cls, argument: str) -> Self:
-        return cls(argument)
-
-    def argument(self) -> str:
-        return self.mode
-
-    def values(self) -> dict[str, Any]:
-        return {"fit": self.mode}
+    choices: ClassVar[tuple[str, ...]] = FITS
+    noun: ClassVar[str] = "fit"
+    field: ClassVar[str] = "fit"
 
 
 _FOCUS = re.compile(r"(0(\.[0-9]{1,3})?|1(\.0{1,3})?)x(0(\.[0-9]{1,3})?|1(\.0{1,3})?)")
