@@ -155,10 +155,10 @@ def seed(versions: int, reviewer_id: int) -> None:
             "batches",
             """
             INSERT INTO catalog_uploadbatch (id, name, created_at, priority, source, file_count,
-                rejected_count, errors, manifest, closed_at, finished_at, close_reason)
+                rejected_count, errors, manifest, closed_at, finished_at, close_reason, mannequin_colour)
             SELECT md5('dash-batch-' || i)::uuid, %(prefix)s || lpad(i::text, 3, '0'),
                    %(start)s + i * interval '6 hours', 1, 'zip', 0, 0, '[]', '{}',
-                   %(start)s + i * interval '6 hours', %(start)s + (i + 1) * interval '6 hours', ''
+                   %(start)s + i * interval '6 hours', %(start)s + (i + 1) * interval '6 hours', '', ''
             FROM generate_series(0, %(batches)s - 1) AS i
             """,
         ),
@@ -240,7 +240,7 @@ def seed(versions: int, reviewer_id: int) -> None:
                 category, queued_at, started_at, scored_at, reviewed_at, published_at, failed_at,
                 processed_by, reviewed_by_id, attempts, score, reasons, options, model_name,
                 model_sha256, timings_ms, compute_seconds, compute_device, error, mask, master, hand_mask,
-                mask_source, outage_retries, render_attempts, worker_deaths, rendered_for)
+                mask_source, outage_retries, render_attempts, worker_deaths, rendered_for, kind, lineage)
             SELECT id, source_id, parent_id, number,
                    CASE kind WHEN 'approved' THEN 'published' ELSE kind END, 1, brand, category,
                    t, started, scored, reviewed,
@@ -271,7 +271,8 @@ def seed(versions: int, reviewer_id: int) -> None:
                        SELECT DISTINCT (%(profiles)s::bigint[])[1 + (abs(hashtext(id::text)::bigint) + 3 * k)
                                                                %% cardinality(%(profiles)s::bigint[])]
                        FROM generate_series(0, 1) AS k ORDER BY 1
-                   ) ELSE '{}' END
+                   ) ELSE '{}' END,
+                   'cutout', ''
             FROM (
                 SELECT p.*, started + seconds * interval '1 second' AS done,
                        CASE WHEN kind IN ('queued', 'processing', 'failed') THEN NULL
@@ -311,12 +312,14 @@ def seed(versions: int, reviewer_id: int) -> None:
             # Two profiles per published version; 5% fail their first compliance check.
             """
             INSERT INTO catalog_rendition (id, version_id, profile_id, spec, file, width, height, byte_size,
-                format, compliance_passed, compliance, first_attempt, created_at, sha256, public_key)
+                format, compliance_passed, compliance, first_attempt, created_at, sha256, public_key,
+                brand, category)
             SELECT md5('dash-r-' || v.id || '-' || k)::uuid, v.id,
                    (%(profiles)s::bigint[])[1 + (abs(hashtext(v.id::text)::bigint) + 3 * k)
                                             %% cardinality(%(profiles)s::bigint[])],
                    'bench|fit-2000x2000', 'renditions/db/' || v.id || '-' || k || '.jpg', 2000, 2000, 300000,
-                   'jpeg', random() >= 0.05, '{}', true, v.published_at - interval '3 seconds', '', ''
+                   'jpeg', random() >= 0.05, '{}', true, v.published_at - interval '3 seconds', '', '',
+                   v.brand, v.category
             FROM catalog_imageversion v JOIN dash_plan p ON p.id = v.id
             CROSS JOIN generate_series(0, 1) AS k
             WHERE v.status = 'published'
@@ -326,10 +329,11 @@ def seed(versions: int, reviewer_id: int) -> None:
             "re-renders",
             """
             INSERT INTO catalog_rendition (id, version_id, profile_id, spec, file, width, height, byte_size,
-                format, compliance_passed, compliance, first_attempt, created_at, sha256, public_key)
+                format, compliance_passed, compliance, first_attempt, created_at, sha256, public_key,
+                brand, category)
             SELECT md5('dash-rr-' || r.id)::uuid, r.version_id, r.profile_id, 'bench|fit-2000x2000|retry',
                    r.file || '.retry.jpg', 2000, 2000, 300000, 'jpeg', true, '{}', false,
-                   r.created_at + interval '2 seconds', '', ''
+                   r.created_at + interval '2 seconds', '', '', r.brand, r.category
             FROM catalog_rendition r JOIN dash_plan p ON p.id = r.version_id
             WHERE NOT r.compliance_passed
             """,

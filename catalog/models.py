@@ -106,8 +106,12 @@ class Product(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
-        # Versions carry a copy of brand and category for the review queue's filters.
+        # Versions carry a copy of brand and category for the review queue's filters, and their
+        # renditions one for the dashboard's.
         ImageVersion.objects.filter(source__product=self).exclude(
+            brand=self.brand, category=self.category
+        ).update(brand=self.brand, category=self.category)
+        Rendition.objects.filter(version__source__product=self).exclude(
             brand=self.brand, category=self.category
         ).update(brand=self.brand, category=self.category)
 
@@ -1108,6 +1112,10 @@ class Rendition(models.Model):
         blank=True,
         help_text="Keyed digest of the bytes: the unguessable part of the public URL (catalog.public_urls).",
     )
+    # Copies of the version's (Product.save keeps them in step): the dashboard's compliance over a
+    # brand or category reads them from its index instead of joining every version.
+    brand = models.CharField(max_length=120, blank=True)
+    category = models.CharField(max_length=120, blank=True)
 
     class Meta:
         ordering = ["profile__channel", "profile__slug"]
@@ -1133,7 +1141,7 @@ class Rendition(models.Model):
             models.Index(
                 fields=["created_at"],
                 name="catalog_rendition_checked_idx",
-                include=["profile", "compliance_passed"],
+                include=["profile", "compliance_passed", "brand", "category"],
                 condition=Q(first_attempt=True, compliance_passed__isnull=False),
             ),
             # Public URL lookups (catalog.public_urls.public_rendition).
@@ -1144,6 +1152,11 @@ class Rendition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} → {self.profile.slug}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding and not (self.brand or self.category):
+            self.brand, self.category = self.version.brand, self.version.category
+        super().save(*args, **kwargs)
 
 
 class BlockCause(models.TextChoices):

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 import django_rq
 from django import forms
 from django.conf import settings
-from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -22,6 +21,7 @@ from rq.registry import FailedJobRegistry
 
 from catalog.models import ImageVersion, MarketplaceProfile, UploadBatch, VersionStatus
 from insights import daycache, kpis
+from insights.status_counts import versions_by_status
 from insights.svg import Bar, bar_chart, histogram
 from review.forms import reason_label
 
@@ -209,12 +209,7 @@ def daily_throughput_chart(days: list[kpis.DailyTimeToPublication]) -> SafeStrin
 
 def status_counts(filters: kpis.Filters) -> list[tuple[str, int, str]]:
     """(label, versions, product list link) now, over the brand, category and batch filters."""
-    counts = dict(
-        ImageVersion.objects.filter(filters.catalog_q())
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("*"))
-    )
+    counts = versions_by_status(filters)
     return [
         (label, counts.get(value, 0), drill_down("catalog:product_list", filters, status=value))
         for value, label in VersionStatus.choices

@@ -121,6 +121,15 @@ class Filters:
             q &= Q(**{f"{prefix}source__batch_id": self.batch})
         return q
 
+    def rendition_q(self) -> Q:
+        """The same over Rendition, whose rows carry their version's brand and category."""
+        q = Filters(batch=self.batch).catalog_q(prefix="version__")
+        if self.brand is not None:
+            q &= Q(brand=self.brand)
+        if self.category is not None:
+            q &= Q(category=self.category)
+        return q
+
 
 NO_FILTERS = Filters()
 
@@ -369,12 +378,14 @@ def compute_days(
 
     renditions = Rendition.objects.filter(
         created_at__gte=start, created_at__lt=end, first_attempt=True, compliance_passed__isnull=False
-    ).filter(filters.catalog_q(prefix="version__"))
+    ).filter(filters.rendition_q())
     if filters.profile is not None:
         renditions = renditions.filter(profile__slug=filters.profile)
     via_version = {"grp": F(f"version__{GROUPS[by]}")} if by else {}
+    # Brand and category are on the rendition's own row (its index holds them); a batch is not.
+    own_group = {"grp": F(by)} if by in ("brand", "category") else via_version
     for row in (
-        renditions.values("profile_id", **via_version, day=trunc("created_at"))
+        renditions.values("profile_id", **own_group, day=trunc("created_at"))
         .annotate(first=Count("*"), passed=Count(Value(1), filter=Q(compliance_passed=True)))
         .order_by()
         .values_list("day", *group, "profile_id", "first", "passed")

@@ -38,3 +38,28 @@ class DashboardDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}{'' if self.hour is None else f' +{self.hour} h'} {self.filters_key}"
+
+
+class StatusCount(models.Model):
+    """Versions per status, brand and category now, as deltas: the dashboard's status counts
+    for a brand or category add up a few rows instead of counting a million versions.
+
+    A statement trigger on catalog_imageversion (migration 0004) appends one row per (brand,
+    category, status) a statement moves, +n or -n, so bulk updates and raw SQL are counted too
+    and no row is ever updated in place (no lock for concurrent workers to wait on).
+    insights.status_counts.compact folds each group's rows into one.
+    """
+
+    brand = models.CharField(max_length=120, blank=True)
+    category = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=16)
+    versions = models.BigIntegerField(help_text="Versions added (or, negative, removed) by one statement.")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["brand", "category", "status"], name="insights_statuscount_brand_idx"),
+            models.Index(fields=["category"], name="insights_statuscount_cat_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand}/{self.category}/{self.status}: {self.versions:+d}"

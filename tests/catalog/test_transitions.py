@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
-from catalog.models import ImageVersion, InvalidTransition, VersionStatus
+from catalog.models import ImageVersion, InvalidTransition, MarketplaceProfile, Rendition, VersionStatus
 
 S = VersionStatus
 REASONS = [{"code": "blurry", "message": "Blurry"}]
@@ -125,12 +125,27 @@ def test_two_threads_racing_for_the_same_transition_land_it_once(product, make_v
 
 
 @pytest.mark.django_db
-def test_a_version_carries_its_products_brand_and_category_even_after_a_rename(product, make_version):
+def test_a_version_and_its_renditions_carry_the_products_brand_and_category_even_after_a_rename(
+    product, make_version
+):
     version = make_version(product)
+    rendition = Rendition.objects.create(
+        version=version,
+        profile=MarketplaceProfile.objects.get(slug="shopify"),
+        spec="s",
+        file="r.jpg",
+        width=1,
+        height=1,
+        byte_size=1,
+        format="jpeg",
+    )
     assert (version.brand, version.category) == ("Kiln", "Kitchen")
+    assert (rendition.brand, rendition.category) == ("Kiln", "Kitchen")
 
     product.brand, product.category = "Kiln & Co", "Tableware"
     product.save()
 
     version.refresh_from_db()
+    rendition.refresh_from_db()
     assert (version.brand, version.category) == ("Kiln & Co", "Tableware")
+    assert (rendition.brand, rendition.category) == ("Kiln & Co", "Tableware")

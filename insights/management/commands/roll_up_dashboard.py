@@ -5,13 +5,18 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from insights import status_counts
 from insights.daycache import ROLL_UP_DAYS, roll_up
+
+# Between roll-ups the status counts' deltas are folded this often (insights.status_counts).
+COMPACT_EVERY_SECONDS = 300
 
 
 class Command(BaseCommand):
     help = (
         "Store the dashboard's past days, with no filter and for every single brand, category, "
-        "upload batch and profile, so that first loads read them (run hourly from cron, or --every)."
+        "upload batch and profile, so that first loads read them, and fold the status counts' "
+        "deltas (run hourly from cron, or --every)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,11 +30,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, days: int, every: int, **options: Any) -> None:
         while True:
             started = time.perf_counter()
+            folded = status_counts.compact()
             done = roll_up(days=days)
             self.stdout.write(
-                f"rolled up {done.days} past days: {done.rows} rows written "
-                f"in {time.perf_counter() - started:.1f} s"
+                f"rolled up {done.days} past days: {done.rows} rows written, "
+                f"{folded} status count rows folded, in {time.perf_counter() - started:.1f} s"
             )
             if not every:
                 return
-            time.sleep(every)
+            next_roll_up = time.monotonic() + every
+            while (left := next_roll_up - time.monotonic()) > 0:
+                time.sleep(min(left, COMPACT_EVERY_SECONDS))
+                if time.monotonic() < next_roll_up:
+                    status_counts.compact()
