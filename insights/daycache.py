@@ -23,9 +23,10 @@ moved to another upload batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import cast
 
 from django.db.models import Min, Q, QuerySet
@@ -158,16 +159,40 @@ def finished_per_day(start: datetime, end: datetime) -> dict[date, int]:
     }
 
 
-def finished_per_hour(start: datetime, end: datetime) -> dict[date, dict[datetime, int]]:
+def finished_per_hour(start: datetime, end: datetime) -> StoredHours:
     """Versions finished in each clock hour (unfiltered) of the same stored days, for
     kpis.volume_tiers: in a day where a tier starts, it walks from the hour it starts in."""
-    tz = timezone.get_current_timezone()
-    return {
-        day: {datetime.fromtimestamp(int(at), tz): int(n) for at, (n, _) in (hours or {}).items()}
-        for day, hours in _stored_unfiltered_days(start, end).values_list(
-            "day", KeyTransform("cost_hourly", "payload")
-        )
-    }
+    return StoredHours(_stored_unfiltered_days(start, end))
+
+
+class StoredHours(Mapping[date, dict[datetime, int]]):
+    """{day: {hour's start: versions finished}}, each day read when asked for: the walk needs
+    the hours of the few days where a tier starts, not the JSON of every day of the range."""
+
+    def __init__(self, days: QuerySet[DashboardDay]) -> None:
+        self._days = days
+        self._read: dict[date, dict[datetime, int]] = {}
+
+    @cached_property
+    def _known(self) -> set[date]:
+        return set(self._days.values_list("day", flat=True))
+
+    def __getitem__(self, day: date) -> dict[datetime, int]:
+        if day not in self._known:
+            raise KeyError(day)
+        if day not in self._read:
+            hours = self._days.filter(day=day).values_list(KeyTransform("cost_hourly", "payload"), flat=True)
+            tz = timezone.get_current_timezone()
+            self._read[day] = {
+                datetime.fromtimestamp(int(at), tz): int(n) for at, (n, _) in (hours.first() or {}).items()
+            }
+        return self._read[day]
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(sorted(self._known))
+
+    def __len__(self) -> int:
+        return len(self._known)
 
 
 def _day_and_hour(hour: datetime) -> tuple[date, int]:

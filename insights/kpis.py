@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -470,7 +470,26 @@ class DailyCost:
     cpu_seconds: float
     gpu_seconds: float
     # hour's start → (versions, cost) of the day's work per clock hour (volume_tiers); empty: not known
-    hours: dict[datetime, tuple[int, float]] = field(default_factory=dict, compare=False, repr=False)
+    hours: Mapping[datetime, tuple[int, float]] = field(default_factory=dict, compare=False, repr=False)
+
+
+class EpochHours(Mapping[datetime, tuple[int, float]]):
+    """A stored day's cost per hour ({epoch seconds: [versions, cost]}) as hour starts, converted
+    when read: volume_tiers reads the hours of the days where a tier starts, a range has many more."""
+
+    def __init__(self, stored: dict[str, list[float]]) -> None:
+        self._stored = stored
+
+    def __getitem__(self, hour: datetime) -> tuple[int, float]:
+        n, cost = self._stored[str(int(hour.timestamp()))]
+        return int(n), cost
+
+    def __iter__(self) -> Iterator[datetime]:
+        tz = timezone.get_current_timezone()
+        return (datetime.fromtimestamp(int(at), tz) for at in self._stored)
+
+    def __len__(self) -> int:
+        return len(self._stored)
 
 
 @dataclass(frozen=True)
@@ -585,9 +604,7 @@ def compose(
             f.cost[1],
             f.cost[2],
             f.cost[3],
-            hours={
-                datetime.fromtimestamp(int(at), tz): (int(n), cost) for at, (n, cost) in f.cost_hourly.items()
-            },
+            hours=EpochHours(f.cost_hourly),
         )
         for day, f in days
         if f.cost is not None
@@ -683,7 +700,7 @@ def _tier_starts(
     start: datetime,
     end: datetime,
     finished_per_day: dict[date, int] | None = None,
-    finished_per_hour: dict[date, dict[datetime, int]] | None = None,
+    finished_per_hour: Mapping[date, dict[datetime, int]] | None = None,
 ) -> list[tuple[datetime, datetime, uuid.UUID]]:
     """(month start, finished_at, id) of the first version of each tier but the first that
     some month reaches before `end`: the version finished N-th in its month, N a threshold,
@@ -747,7 +764,7 @@ def volume_tiers(
     filters: Filters | None,
     days: list[DailyCost],
     finished_per_day: dict[date, int] | None = None,
-    finished_per_hour: dict[date, dict[datetime, int]] | None = None,
+    finished_per_hour: Mapping[date, dict[datetime, int]] | None = None,
 ) -> list[VolumeTier]:
     """compute cost split by LIGHTBOX_VOLUME_TIERS, from the range's per-day costs (`days`, as
     RangeFigures.cost_days gives them): only the days where a tier starts are read again.
