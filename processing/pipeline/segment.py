@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,23 @@ class SegmentationModel:
     providers: tuple[str, ...]
     session: Any = field(repr=False)
     load_seconds: float = 0.0
+    # True when the session takes several inputs per run (`load_model(..., batched=True)`).
+    batched: bool = False
 
     @property
     def device(self) -> str:
         return "gpu" if any(p != "CPUExecutionProvider" for p in self.providers) else "cpu"
+
+    def predict(self, inputs: Sequence[Image.Image]) -> list[Image.Image]:
+        """The model's raw mask ("L", the input's size, 0–255) for each prepared input
+        (`model_input`), in order. A batched U²-Net session runs them all in one session
+        run; otherwise one run each. Either way each mask is the one a run of its input
+        alone gives: the tensors are normalised per image, and so are the outputs."""
+        if self.name not in _U2NET_FAMILY:
+            return [self.session.predict(image)[0] for image in inputs]
+        if not self.batched:
+            return [_u2net_masks(self.session.inner_session, [image])[0] for image in inputs]
+        return _u2net_masks(self.session.inner_session, inputs) if inputs else []
 
 
 @dataclass(frozen=True)
@@ -71,18 +85,23 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_model(name: str, model_dir: Path, providers: list[str], *, threads: int = 0) -> SegmentationModel:
+def load_model(
+    name: str, model_dir: Path, providers: list[str], *, threads: int = 0, batched: bool = False
+) -> SegmentationModel:
     """Create an inference session for `name` from weights already in `model_dir`.
 
     Never downloads: a missing file raises ModelNotProvisioned naming the command to run.
     The U²-Net family runs on a plain ONNX Runtime session (we prepare its input
     ourselves); other models go through rembg, imported only for them, since its import
-    (numba, pymatting) costs a worker a second at start-up.
+    (numba, pymatting) costs a worker a second at start-up. `batched` (U²-Net family
+    only) gives a session that takes several photos per run: see `symbolic_batch_graph`.
     """
     import time
 
     import onnxruntime as ort
 
+    if batched and name not in _U2NET_FAMILY:
+        raise ValueError(f"batched inference is built for the U²-Net family only, not {name}")
     path = Path(model_dir) / f"{name}.onnx"
     if not path.is_file():
         raise ModelNotProvisioned(
@@ -96,7 +115,8 @@ def load_model(name: str, model_dir: Path, providers: list[str], *, threads: int
     started = time.perf_counter()
     session: Any
     if name in _U2NET_FAMILY:
-        session = _PlainSession(ort.InferenceSession(str(path), sess_options=options, providers=chosen))
+        graph: str | bytes = symbolic_batch_graph(path) if batched else str(path)
+        session = _PlainSession(ort.InferenceSession(graph, sess_options=options, providers=chosen))
     else:
         # rembg resolves the weights through U2NET_HOME; point it at our directory.
         os.environ["U2NET_HOME"] = str(model_dir)
@@ -112,7 +132,36 @@ def load_model(name: str, model_dir: Path, providers: list[str], *, threads: int
         providers=active,
         session=session,
         load_seconds=elapsed,
+        batched=batched,
     )
+
+
+def symbolic_batch_graph(path: Path) -> bytes:
+    """The model at `path` with its batch dimension made symbolic, serialised for ONNX
+    Runtime; the file itself (and so its sha256) is untouched.
+
+    The provisioned U²-Net files declare a fixed input [1, 3, 320, 320] and outputs
+    [1, 1, 320, 320], and ONNX Runtime refuses any other batch size. Nothing inside the
+    graph depends on that 1: it has no Reshape, and each Resize takes the batch and
+    channel counts from the tensor's own Shape. So renaming dimension 0 of the input and
+    of every output to "batch" is all it takes (tests/processing/test_batched_inference.py
+    checks the masks against single runs). A graph with a Reshape could bake the 1 into
+    a constant shape, so one is refused rather than trusted."""
+    import onnx
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    reshapes = [node.name or node.output[0] for node in graph.node if node.op_type == "Reshape"]
+    if reshapes:
+        raise ValueError(f"{path.name} has Reshape nodes ({', '.join(reshapes[:3])}); its batch size stays 1")
+    initialisers = {tensor.name for tensor in graph.initializer}
+    inputs = [value for value in graph.input if value.name not in initialisers]
+    for value in [*inputs, *graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        if dims:
+            dims[0].Clear()
+            dims[0].dim_param = "batch"
+    return bytes(model.SerializeToString())
 
 
 @dataclass(frozen=True)
@@ -172,29 +221,49 @@ def _model_input(image: Image.Image) -> Image.Image:
     return rgb.resize(_U2NET_SIZE, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
-def _predict_u2net(model: SegmentationModel, image: Image.Image) -> Image.Image:
-    """The model's mask for a 320×320 input, min-max normalised to 0–255."""
-    session = model.session.inner_session
+def model_input(image: Image.Image, model: SegmentationModel) -> Image.Image:
+    """What `model.predict` is given for `image`: 320×320 for the U²-Net family, a copy at
+    most MODEL_WORKING_LONG_SIDE long for the others."""
+    if model.name in _U2NET_FAMILY:
+        return _model_input(image)
+    return _working_copy(image, MODEL_WORKING_LONG_SIDE)
+
+
+def _u2net_tensor(image: Image.Image) -> np.ndarray:
+    """One 320×320 input as the model's [3, 320, 320] float32, scaled by its own maximum
+    and ImageNet-normalised."""
     pixels = np.asarray(image, dtype=np.float32)
     pixels /= max(float(pixels.max()), 1e-6)
-    tensor = ((pixels - _MEAN) / _STD).transpose(2, 0, 1)[np.newaxis]
-    prediction = session.run(None, {session.get_inputs()[0].name: np.ascontiguousarray(tensor)})[0][0, 0]
-    low, high = float(prediction.min()), float(prediction.max())
-    scaled = (prediction - low) / max(high - low, 1e-6)
-    return Image.fromarray((scaled * 255 + 0.5).astype(np.uint8), mode="L")
+    return ((pixels - _MEAN) / _STD).transpose(2, 0, 1)
+
+
+def _u2net_masks(session: Any, images: Sequence[Image.Image]) -> list[Image.Image]:
+    """The model's masks for 320×320 inputs in one session run, each min-max normalised
+    to 0–255 on its own."""
+    tensor = np.ascontiguousarray(np.stack([_u2net_tensor(image) for image in images]))
+    predictions = session.run(None, {session.get_inputs()[0].name: tensor})[0][:, 0]
+    masks = []
+    for prediction in predictions:
+        low, high = float(prediction.min()), float(prediction.max())
+        scaled = (prediction - low) / max(high - low, 1e-6)
+        masks.append(Image.fromarray((scaled * 255 + 0.5).astype(np.uint8), mode="L"))
+    return masks
+
+
+def segmentation_from(
+    mask: Image.Image, size: tuple[int, int], model_size: tuple[int, int], *, refine: bool = True
+) -> Segmentation:
+    """A model's raw mask (`SegmentationModel.predict`) as the photo's mask: refined at
+    model scale, then upsampled to the photo's `size` once."""
+    if refine:
+        mask = refine_mask(mask)
+    if mask.size != size:
+        mask = mask.resize(size, Image.Resampling.BILINEAR)
+    return Segmentation(mask=mask, model_size=model_size)
 
 
 def segment(image: Image.Image, model: SegmentationModel, *, refine: bool = True) -> Segmentation:
     """Foreground mask of `image` at its own size."""
-    if model.name in _U2NET_FAMILY:
-        mask = _predict_u2net(model, _model_input(image))
-        if refine:
-            mask = refine_mask(mask)
-        return Segmentation(mask=mask.resize(image.size, Image.Resampling.BILINEAR), model_size=_U2NET_SIZE)
-    small = _working_copy(image, MODEL_WORKING_LONG_SIDE)
-    (mask,) = model.session.predict(small)[:1]
-    if refine:
-        mask = refine_mask(mask)
-    if mask.size != image.size:
-        mask = mask.resize(image.size, Image.Resampling.BILINEAR)
-    return Segmentation(mask=mask, model_size=small.size)
+    small = model_input(image, model)
+    (mask,) = model.predict([small])
+    return segmentation_from(mask, image.size, small.size, refine=refine)
