@@ -104,3 +104,31 @@ def test_two_pipelined_processes_share_the_photos_and_make_the_same_masks(folder
 def test_a_negative_batch_size_is_refused(folder, tmp_path):
     with pytest.raises(CommandError, match="at least 1"):
         run(folder, tmp_path / "out", "--batch-size", "-1")
+
+
+def test_a_photo_that_breaks_its_batchs_session_run_fails_alone(model_dir):
+    from processing.pipeline.segment import load_model, model_input
+    from processing.pipelined import _Photo, _predict
+
+    model = load_model("u2netp", model_dir, ["CPUExecutionProvider"], threads=1, batched=True)
+    photos = []
+    for seed, (kind, shape) in enumerate(SHOTS):
+        photo = _Photo(f"{shape}.jpg", shape)
+        photo.model_input = model_input(make_photo(kind, 480, seed=seed, shape=shape).image, model)
+        photos.append(photo)
+    # An input of the wrong size: the batch cannot be stacked, and alone the session refuses it.
+    photos[1].model_input = photos[1].model_input.resize((200, 200))
+
+    results = _predict(model, photos)
+
+    assert [photo for photo, _ in results] == photos
+    (_, first), (odd, nothing), (_, last) = results
+    assert nothing is None
+    assert odd.failure is not None
+    assert odd.failure.status == "failed"
+    assert odd.failure.input == "box.jpg"
+    assert photos[0].failure is None
+    assert photos[2].failure is None
+    for photo, mask in ((photos[0], first), (photos[2], last)):
+        (alone,) = model.predict([photo.model_input])
+        assert np.array_equal(np.asarray(mask), np.asarray(alone))
