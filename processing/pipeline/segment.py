@@ -86,7 +86,13 @@ def file_sha256(path: Path) -> str:
 
 
 def load_model(
-    name: str, model_dir: Path, providers: list[str], *, threads: int = 0, batched: bool = False
+    name: str,
+    model_dir: Path,
+    providers: list[str],
+    *,
+    threads: int = 0,
+    batched: bool = False,
+    spin: bool = True,
 ) -> SegmentationModel:
     """Create an inference session for `name` from weights already in `model_dir`.
 
@@ -95,6 +101,9 @@ def load_model(
     ourselves); other models go through rembg, imported only for them, since its import
     (numba, pymatting) costs a worker a second at start-up. `batched` (U²-Net family
     only) gives a session that takes several photos per run: see `symbolic_batch_graph`.
+    `spin=False` stops ONNX Runtime's intra-op threads from busy-waiting between runs:
+    where other threads of the process need the cores (processing.pipelined), spinning
+    only takes time from them.
     """
     import time
 
@@ -108,6 +117,8 @@ def load_model(
             f"model weights {path} are missing; run `python manage.py provision_model --model {name}`"
         )
     options = ort.SessionOptions()
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
