@@ -45,16 +45,27 @@ class SegmentationModel:
     def device(self) -> str:
         return "gpu" if any(p != "CPUExecutionProvider" for p in self.providers) else "cpu"
 
+    @property
+    def takes_tensors(self) -> bool:
+        """Whether `predict_tensors` serves this model (the U²-Net family)."""
+        return self.name in _U2NET_FAMILY
+
     def predict(self, inputs: Sequence[Image.Image]) -> list[Image.Image]:
         """The model's raw mask ("L", the input's size, 0–255) for each prepared input
         (`model_input`), in order. A batched U²-Net session runs them all in one session
         run; otherwise one run each. Either way each mask is the one a run of its input
         alone gives: the tensors are normalised per image, and so are the outputs."""
-        if self.name not in _U2NET_FAMILY:
+        if not self.takes_tensors:
             return [self.session.predict(image)[0] for image in inputs]
+        return self.predict_tensors([model_tensor(image) for image in inputs])
+
+    def predict_tensors(self, tensors: Sequence[np.ndarray]) -> list[Image.Image]:
+        """`predict` for U²-Net inputs already made tensors (`model_tensor`), so that a
+        caller can make them on other threads and keep the session's thread for runs."""
+        session = self.session.inner_session
         if not self.batched:
-            return [_u2net_masks(self.session.inner_session, [image])[0] for image in inputs]
-        return _u2net_masks(self.session.inner_session, inputs) if inputs else []
+            return [_u2net_masks(session, [tensor])[0] for tensor in tensors]
+        return _u2net_masks(session, tensors) if tensors else []
 
 
 @dataclass(frozen=True)
@@ -240,18 +251,18 @@ def model_input(image: Image.Image, model: SegmentationModel) -> Image.Image:
     return _working_copy(image, MODEL_WORKING_LONG_SIDE)
 
 
-def _u2net_tensor(image: Image.Image) -> np.ndarray:
-    """One 320×320 input as the model's [3, 320, 320] float32, scaled by its own maximum
-    and ImageNet-normalised."""
+def model_tensor(image: Image.Image) -> np.ndarray:
+    """A U²-Net family input (`model_input`) as the model's [3, 320, 320] float32, scaled
+    by its own maximum and ImageNet-normalised."""
     pixels = np.asarray(image, dtype=np.float32)
     pixels /= max(float(pixels.max()), 1e-6)
     return ((pixels - _MEAN) / _STD).transpose(2, 0, 1)
 
 
-def _u2net_masks(session: Any, images: Sequence[Image.Image]) -> list[Image.Image]:
-    """The model's masks for 320×320 inputs in one session run, each min-max normalised
-    to 0–255 on its own."""
-    tensor = np.ascontiguousarray(np.stack([_u2net_tensor(image) for image in images]))
+def _u2net_masks(session: Any, tensors: Sequence[np.ndarray]) -> list[Image.Image]:
+    """The model's masks for `model_tensor` inputs in one session run, each min-max
+    normalised to 0–255 on its own."""
+    tensor = np.ascontiguousarray(np.stack(tensors))
     predictions = session.run(None, {session.get_inputs()[0].name: tensor})[0][:, 0]
     masks = []
     for prediction in predictions:

@@ -107,7 +107,7 @@ def test_a_negative_batch_size_is_refused(folder, tmp_path):
 
 
 def test_a_photo_that_breaks_its_batchs_session_run_fails_alone(model_dir):
-    from processing.pipeline.segment import load_model, model_input
+    from processing.pipeline.segment import load_model, model_input, model_tensor
     from processing.pipelined import _Photo, _predict
 
     model = load_model("u2netp", model_dir, ["CPUExecutionProvider"], threads=1, batched=True)
@@ -115,9 +115,10 @@ def test_a_photo_that_breaks_its_batchs_session_run_fails_alone(model_dir):
     for seed, (kind, shape) in enumerate(SHOTS):
         photo = _Photo(f"{shape}.jpg", shape)
         photo.model_input = model_input(make_photo(kind, 480, seed=seed, shape=shape).image, model)
+        photo.tensor = model_tensor(photo.model_input)
         photos.append(photo)
     # An input of the wrong size: the batch cannot be stacked, and alone the session refuses it.
-    photos[1].model_input = photos[1].model_input.resize((200, 200))
+    photos[1].tensor = model_tensor(photos[1].model_input.resize((200, 200)))
 
     results = _predict(model, photos)
 
