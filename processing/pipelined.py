@@ -3,11 +3,12 @@
 `manage.py process_images --batch-size N` runs this (in each of its --workers processes):
 
     read + ingest + model input and tensor   (a pool of threads, a few photos ahead)
-        -> inference               (this thread: N photos per session run, nothing else)
+        -> inference               (this thread: N photos per session run, little else)
         -> the rest of the pipeline and the files (a pool of threads)
 
-Decoding, resizing, PNG encoding and most of numpy and scipy release the GIL, so the
-threads' work overlaps the session run; on a GPU the device then waits for no photo.
+Decoding, resizing, PNG encoding and much of numpy and scipy release the GIL, so the
+threads' work overlaps the session run; the aim on a GPU is a device that never waits
+for a photo (never run on one).
 Both queues are bounded (`ahead` photos prepared, twice `threads` being finished), so
 memory does not grow with the number of inputs. Each photo fails alone: a file that is
 not a photo, or an error in its own stages, fails its report and the others go on; a
@@ -16,8 +17,8 @@ it fails.
 
 The masks are the ones `process_file` makes (the same model inputs, and a batched run
 gives each photo the mask a run of it alone gives). Only the first segmentation is
-batched: a mirrored second opinion or a cascade run happens in the finishing threads,
-one photo at a time, on the same thread-safe session.
+batched: a mirrored second opinion runs in the finishing threads on the same
+(thread-safe) session, a cascade on its own model's, one photo at a time.
 """
 
 from __future__ import annotations
