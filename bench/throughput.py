@@ -4,9 +4,11 @@ Baseline: the straightforward script a team would write first: open each photo,
 `rembg.remove(img, session=new_session(MODEL))`, save a PNG (one session for the
 whole run, so the baseline is not penalised for reloading the model).
 
-    .venv/bin/python bench/throughput.py [--count 40] [--megapixels 12] [--workers 1 2]
+    .venv/bin/python bench/throughput.py [--count 40] [--megapixels 12] [--workers 1 2] [--batch-size 4]
 
 Both sides run as child processes so their start-up and peak memory are measured alike.
+Also a row for the one-process pipelined mode (`process_images --batch-size N`: decoding
+and finishing in threads, the model given N photos per session run; built for a GPU).
 Also printed: the same run with renditions for three profiles, where each image's
 time goes (milliseconds per stage, from the workers' own clocks, one ONNX Runtime
 thread per worker), and the peak memory of one worker on a 60 MP photo.
@@ -94,6 +96,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--megapixels", type=float, default=12.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--batch-size", type=int, default=4, help="the pipelined row's batch (0: no such row)"
+    )
     parser.add_argument("--model", default="u2netp")
     parser.add_argument("--no-big", dest="big", action="store_false", help="skip the 60 MP memory check")
     parser.add_argument(
@@ -141,17 +146,22 @@ def main() -> None:
                 f"{base_peak:.0f}",
             )
         )
-        runs = [(workers, "") for workers in args.workers] + [(max(args.workers), RENDER_PROFILES)]
+        runs = [(["--workers", str(workers)], "") for workers in args.workers]
+        if args.batch_size:
+            runs.append((["--batch-size", str(args.batch_size)], ""))
+        runs.append((["--workers", str(max(args.workers))], RENDER_PROFILES))
         budget: list[tuple[str, str]] = []
-        for workers, profiles in runs:
-            out = Path(tmp) / f"ours{workers}{'r' if profiles else ''}"
+        for i, (mode, profiles) in enumerate(runs):
+            out = Path(tmp) / f"ours{i}"
             cmd = [python, "manage.py", "process_images", str(inputs), "--out", str(out)]
-            cmd += ["--workers", str(workers), "--no-progress"]
+            cmd += [*mode, "--no-progress"]
             if profiles:
                 cmd += ["--profiles", profiles]
             wall, peak = timed(cmd)
             rate = args.count / wall * 3600
-            label = f"process_images --workers {workers}" + (" + 3 renditions" if profiles else "")
+            label = f"process_images {' '.join(mode)}" + (" + 3 renditions" if profiles else "")
+            if mode[0] == "--batch-size":
+                label += f" (one process, pipelined, {os.cpu_count()} + {os.cpu_count()} threads)"
             rows.append((label, f"{wall:.1f}", f"{rate:.0f}", f"{rate / base_rate:.2f}x", f"{peak:.0f}"))
             if profiles:
                 budget = stage_budget(out / "report.json")

@@ -15,12 +15,16 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from processing.pipeline.ingest import BadImage
 from processing.pipeline.png import encode_png
 from processing.pipeline.quality import Thresholds
+
+if TYPE_CHECKING:
+    from processing.jobs import PipelineResult, StageClock
 
 IMAGE_SUFFIXES = {
     ".jpg",
@@ -63,6 +67,15 @@ def expand_inputs(paths: Iterable[str]) -> list[str]:
         else:
             found.append(raw)
     return found
+
+
+def output_names(inputs: list[str], out_dir: Path, *, save_masks: bool) -> list[tuple[str, str]]:
+    """Each input with the stem its outputs take (unique in the run); the folders made."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if save_masks:
+        (out_dir / "masks").mkdir(exist_ok=True)
+    taken: set[str] = set()
+    return [(path, _output_name(path, taken)) for path in inputs]
 
 
 def _output_name(path: str, taken: set[str]) -> str:
@@ -132,16 +145,32 @@ def process_file(
     try:
         data = Path(path).read_bytes()
         result = run_pipeline(data, thresholds=Thresholds.from_dict(thresholds), options={}, clock=clock)
-    except BadImage as exc:
-        return FileReport(path, "failed", error=str(exc), seconds=time.perf_counter() - started)
-    except OSError as exc:
-        return FileReport(
-            path,
-            "failed",
-            error=f"cannot read the file: {exc.strerror or exc}",
-            seconds=time.perf_counter() - started,
-        )
-    out = Path(out_dir)
+    except (BadImage, OSError) as exc:
+        return failed_report(path, exc, started)
+    return save_outputs(
+        result, path, name, Path(out_dir), clock, started, save_masks=save_masks, recipes=recipes
+    )
+
+
+def failed_report(path: str, exc: BadImage | OSError, started: float) -> FileReport:
+    """The report of an input that could not be read or is not a photo we can use."""
+    error = str(exc) if isinstance(exc, BadImage) else f"cannot read the file: {exc.strerror or exc}"
+    return FileReport(path, "failed", error=error, seconds=time.perf_counter() - started)
+
+
+def save_outputs(
+    result: PipelineResult,
+    path: str,
+    name: str,
+    out: Path,
+    clock: StageClock,
+    started: float,
+    *,
+    save_masks: bool,
+    recipes: tuple = (),
+) -> FileReport:
+    """Write one input's master (and mask, and renditions when it passed) under `out`;
+    its report."""
     with clock.stage("save"):
         master_path = ""
         if result.master is not None:
@@ -172,7 +201,7 @@ def process_file(
     )
 
 
-def _init_worker(threads: int) -> None:
+def init_worker(threads: int) -> None:
     import django
 
     django.setup()
@@ -191,11 +220,7 @@ def process_files(
     recipes: tuple[ProfileRecipe, ...] = (),
 ) -> Iterator[FileReport]:
     """Yield one report per input as each finishes (order of completion)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if save_masks:
-        (out_dir / "masks").mkdir(exist_ok=True)
-    taken: set[str] = set()
-    jobs = [(path, _output_name(path, taken)) for path in inputs]
+    jobs = output_names(inputs, out_dir, save_masks=save_masks)
     if workers <= 1:
         for path, name in jobs:
             yield process_file(path, name, str(out_dir), save_masks, thresholds, recipes)
@@ -204,7 +229,7 @@ def process_files(
     # spawn, not fork: a parent that already holds an ONNX Runtime session (its thread
     # pool included) must never fork it into children (shared/reliability.md §0).
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(threads,)
+        max_workers=workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(threads,)
     ) as pool:
         futures = {
             pool.submit(process_file, path, name, str(out_dir), save_masks, thresholds, recipes): path

@@ -39,7 +39,7 @@ from processing.pipeline.quality import (
     compare_masks,
     fill_missing_parts,
 )
-from processing.pipeline.segment import ModelNotProvisioned, SegmentationModel, segment
+from processing.pipeline.segment import ModelNotProvisioned, SegmentationModel, segment, segmentation_from
 from processing.thresholds import model_for, thresholds_for
 
 logger = logging.getLogger("lightbox.jobs")
@@ -177,6 +177,29 @@ def crop_ingested(ingested: IngestedImage, crop: list[int] | None) -> IngestedIm
     return replace(ingested, image=ingested.image.crop(box), original_size=(right - left, bottom - top))
 
 
+def ingest_photo(data: bytes, options: dict, clock: StageClock) -> IngestedImage:
+    """A photo's bytes decoded at working size and cut to a reviewer's crop. Raises BadImage."""
+    with clock.stage("ingest"):
+        ingested = ingest(data, IngestLimits(working_long_side=settings.LIGHTBOX_WORKING_LONG_SIDE))
+        return crop_ingested(ingested, options.get("crop"))
+
+
+def needs_segmentation(ingested: IngestedImage, options: dict, hand_mask: Image.Image | None = None) -> bool:
+    """Whether `judge_photo` would run the model on this photo: not for a reviewer's hand
+    mask, nor for a cut-out that already has real transparency (kept unless told not to)."""
+    return hand_mask is None and not (ingested.has_alpha and options.get("keep_alpha", True))
+
+
+@dataclass(frozen=True)
+class PredictedMask:
+    """A photo's raw model mask, predicted ahead of the rest of the pipeline (in a batch,
+    processing.pipelined): `SegmentationModel.predict`'s output for it."""
+
+    model: SegmentationModel
+    mask: Image.Image
+    model_size: tuple[int, int]
+
+
 def run_pipeline(
     data: bytes,
     *,
@@ -192,9 +215,29 @@ def run_pipeline(
     category's), else the configured one; a doubtful cut-out is tried again with the
     cascade model unless the reviewer chose. A `hand_mask` (a reviewer's correction at
     the photo's full upright size) replaces segmentation altogether."""
-    with clock.stage("ingest"):
-        ingested = ingest(data, IngestLimits(working_long_side=settings.LIGHTBOX_WORKING_LONG_SIDE))
-        ingested = crop_ingested(ingested, options.get("crop"))
+    ingested = ingest_photo(data, options, clock)
+    return judge_photo(
+        ingested,
+        thresholds=thresholds,
+        options=options,
+        clock=clock,
+        model_name=model_name,
+        hand_mask=hand_mask,
+    )
+
+
+def judge_photo(
+    ingested: IngestedImage,
+    *,
+    thresholds: Thresholds,
+    options: dict,
+    clock: StageClock,
+    model_name: str | None = None,
+    hand_mask: Image.Image | None = None,
+    predicted: PredictedMask | None = None,
+) -> PipelineResult:
+    """`run_pipeline` after ingest: segmentation (or the `predicted` mask, when the model
+    already ran on this photo), second opinion, cascade, fill, compose and the gate."""
     rgb = ingested.image.convert("RGB")
     model = None
     cascade = None
@@ -207,13 +250,19 @@ def run_pipeline(
         mask = mask if mask.size == rgb.size else mask.resize(rgb.size, Image.Resampling.BILINEAR)
         second, second_kind = None, "hand"
     # A studio cut-out that already has real transparency keeps it: re-segmenting only loses edges.
-    elif ingested.has_alpha and options.get("keep_alpha", True):
+    elif not needs_segmentation(ingested, options):
         mask = ingested.image.getchannel("A")
         second, second_kind = None, "none"
     else:
-        model = get_segmentation_model(options.get("model") or model_name)
-        with clock.stage("segment"):
-            mask = segment(rgb, model, refine=options.get("refine_edges", True)).mask
+        refine = options.get("refine_edges", True)
+        if predicted is None:
+            model = get_segmentation_model(options.get("model") or model_name)
+            with clock.stage("segment"):
+                mask = segment(rgb, model, refine=refine).mask
+        else:
+            model = predicted.model
+            with clock.stage("segment"):
+                mask = segmentation_from(predicted.mask, rgb.size, predicted.model_size, refine=refine).mask
         with clock.stage("second_opinion"):
             second, second_kind = second_opinion_mask(rgb, model, options)
             comparison = compare_masks(mask, second, rgb)

@@ -12,7 +12,7 @@ import threading
 
 from django.conf import settings
 
-from processing.pipeline.segment import SegmentationModel, load_model
+from processing.pipeline.segment import SegmentationModel, available_providers, load_model
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -25,6 +25,26 @@ def onnx_threads() -> int:
     if settings.LIGHTBOX_ONNX_THREADS:
         return int(settings.LIGHTBOX_ONNX_THREADS)
     return max(1, (os.cpu_count() or 1) // settings.LIGHTBOX_WORKER_CONCURRENCY)
+
+
+def inference_setup() -> str:
+    """What a worker says at start about its inference: the onnxruntime build, the providers
+    configured and the ones it offers, threads, and that a job is one photo (no batching:
+    batches are for `process_images --batch-size`, see the README's throughput section).
+    The session itself is made on the first job, whose "loaded model" line names the
+    providers it really got (a CUDA provider whose libraries are missing falls back to CPU)."""
+    import onnxruntime as ort
+
+    offered = ort.get_available_providers()
+    usable = available_providers(settings.LIGHTBOX_ONNX_PROVIDERS)
+    return (
+        f"inference: onnxruntime {ort.__version__} ({ort.get_device()}), "
+        f"providers configured={','.join(settings.LIGHTBOX_ONNX_PROVIDERS)} "
+        f"offered={','.join(offered)} used={','.join(usable)}; "
+        f"model {settings.LIGHTBOX_MODEL_NAME} (session on the first job), "
+        f"onnx_threads={onnx_threads()}, batch=1 (one photo per job), "
+        f"worker processes on this machine={settings.LIGHTBOX_WORKER_CONCURRENCY}"
+    )
 
 
 def get_segmentation_model(name: str | None = None) -> SegmentationModel:

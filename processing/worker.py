@@ -63,6 +63,12 @@ class LightboxWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         self._dequeued = 0
 
+    def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        super().bootstrap(*args, **kwargs)
+        from processing.model_cache import inference_setup
+
+        self.log.info("Worker %s: %s", self.name, inference_setup())
+
     def reorder_queues(self, reference_queue: Any) -> None:
         self._dequeued += 1
         self._ordered_queues = fair_order(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,34 @@ class SegmentationModel:
     providers: tuple[str, ...]
     session: Any = field(repr=False)
     load_seconds: float = 0.0
+    # True when the session takes several inputs per run (`load_model(..., batched=True)`).
+    batched: bool = False
 
     @property
     def device(self) -> str:
         return "gpu" if any(p != "CPUExecutionProvider" for p in self.providers) else "cpu"
+
+    @property
+    def takes_tensors(self) -> bool:
+        """Whether `predict_tensors` serves this model (the U²-Net family)."""
+        return self.name in _U2NET_FAMILY
+
+    def predict(self, inputs: Sequence[Image.Image]) -> list[Image.Image]:
+        """The model's raw mask ("L", the input's size, 0–255) for each prepared input
+        (`model_input`), in order. A batched U²-Net session runs them all in one session
+        run; otherwise one run each. Either way each mask is the one a run of its input
+        alone gives: the tensors are normalised per image, and so are the outputs."""
+        if not self.takes_tensors:
+            return [self.session.predict(image)[0] for image in inputs]
+        return self.predict_tensors([model_tensor(image) for image in inputs])
+
+    def predict_tensors(self, tensors: Sequence[np.ndarray]) -> list[Image.Image]:
+        """`predict` for U²-Net inputs already made tensors (`model_tensor`), so that a
+        caller can make them on other threads and keep the session's thread for runs."""
+        session = self.session.inner_session
+        if not self.batched:
+            return [_u2net_masks(session, [tensor])[0] for tensor in tensors]
+        return _u2net_masks(session, tensors) if tensors else []
 
 
 @dataclass(frozen=True)
@@ -71,24 +96,40 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_model(name: str, model_dir: Path, providers: list[str], *, threads: int = 0) -> SegmentationModel:
+def load_model(
+    name: str,
+    model_dir: Path,
+    providers: list[str],
+    *,
+    threads: int = 0,
+    batched: bool = False,
+    spin: bool = True,
+) -> SegmentationModel:
     """Create an inference session for `name` from weights already in `model_dir`.
 
     Never downloads: a missing file raises ModelNotProvisioned naming the command to run.
     The U²-Net family runs on a plain ONNX Runtime session (we prepare its input
     ourselves); other models go through rembg, imported only for them, since its import
-    (numba, pymatting) costs a worker a second at start-up.
+    (numba, pymatting) costs a worker a second at start-up. `batched` (U²-Net family
+    only) gives a session that takes several photos per run: see `symbolic_batch_graph`.
+    `spin=False` stops ONNX Runtime's intra-op threads from busy-waiting between runs:
+    where other threads of the process need the cores (processing.pipelined), spinning
+    only takes time from them.
     """
     import time
 
     import onnxruntime as ort
 
+    if batched and name not in _U2NET_FAMILY:
+        raise ValueError(f"batched inference is built for the U²-Net family only, not {name}")
     path = Path(model_dir) / f"{name}.onnx"
     if not path.is_file():
         raise ModelNotProvisioned(
             f"model weights {path} are missing; run `python manage.py provision_model --model {name}`"
         )
     options = ort.SessionOptions()
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -96,7 +137,8 @@ def load_model(name: str, model_dir: Path, providers: list[str], *, threads: int
     started = time.perf_counter()
     session: Any
     if name in _U2NET_FAMILY:
-        session = _PlainSession(ort.InferenceSession(str(path), sess_options=options, providers=chosen))
+        graph: str | bytes = symbolic_batch_graph(path) if batched else str(path)
+        session = _PlainSession(ort.InferenceSession(graph, sess_options=options, providers=chosen))
     else:
         # rembg resolves the weights through U2NET_HOME; point it at our directory.
         os.environ["U2NET_HOME"] = str(model_dir)
@@ -112,7 +154,36 @@ def load_model(name: str, model_dir: Path, providers: list[str], *, threads: int
         providers=active,
         session=session,
         load_seconds=elapsed,
+        batched=batched,
     )
+
+
+def symbolic_batch_graph(path: Path) -> bytes:
+    """The model at `path` with its batch dimension made symbolic, serialised for ONNX
+    Runtime; the file itself (and so its sha256) is untouched.
+
+    The provisioned U²-Net files declare a fixed input [1, 3, 320, 320] and outputs
+    [1, 1, 320, 320], and ONNX Runtime refuses any other batch size. Nothing inside the
+    graph depends on that 1: it has no Reshape, and each Resize takes the batch and
+    channel counts from the tensor's own Shape. So renaming dimension 0 of the input and
+    of every output to "batch" is all it takes (tests/processing/test_batched_inference.py
+    checks the masks against single runs). A graph with a Reshape could bake the 1 into
+    a constant shape, so one is refused rather than trusted."""
+    import onnx
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    reshapes = [node.name or node.output[0] for node in graph.node if node.op_type == "Reshape"]
+    if reshapes:
+        raise ValueError(f"{path.name} has Reshape nodes ({', '.join(reshapes[:3])}); its batch size stays 1")
+    initialisers = {tensor.name for tensor in graph.initializer}
+    inputs = [value for value in graph.input if value.name not in initialisers]
+    for value in [*inputs, *graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        if dims:
+            dims[0].Clear()
+            dims[0].dim_param = "batch"
+    return bytes(model.SerializeToString())
 
 
 @dataclass(frozen=True)
@@ -172,29 +243,49 @@ def _model_input(image: Image.Image) -> Image.Image:
     return rgb.resize(_U2NET_SIZE, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
-def _predict_u2net(model: SegmentationModel, image: Image.Image) -> Image.Image:
-    """The model's mask for a 320×320 input, min-max normalised to 0–255."""
-    session = model.session.inner_session
+def model_input(image: Image.Image, model: SegmentationModel) -> Image.Image:
+    """What `model.predict` is given for `image`: 320×320 for the U²-Net family, a copy at
+    most MODEL_WORKING_LONG_SIDE long for the others."""
+    if model.name in _U2NET_FAMILY:
+        return _model_input(image)
+    return _working_copy(image, MODEL_WORKING_LONG_SIDE)
+
+
+def model_tensor(image: Image.Image) -> np.ndarray:
+    """A U²-Net family input (`model_input`) as the model's [3, 320, 320] float32, scaled
+    by its own maximum and ImageNet-normalised."""
     pixels = np.asarray(image, dtype=np.float32)
     pixels /= max(float(pixels.max()), 1e-6)
-    tensor = ((pixels - _MEAN) / _STD).transpose(2, 0, 1)[np.newaxis]
-    prediction = session.run(None, {session.get_inputs()[0].name: np.ascontiguousarray(tensor)})[0][0, 0]
-    low, high = float(prediction.min()), float(prediction.max())
-    scaled = (prediction - low) / max(high - low, 1e-6)
-    return Image.fromarray((scaled * 255 + 0.5).astype(np.uint8), mode="L")
+    return ((pixels - _MEAN) / _STD).transpose(2, 0, 1)
+
+
+def _u2net_masks(session: Any, tensors: Sequence[np.ndarray]) -> list[Image.Image]:
+    """The model's masks for `model_tensor` inputs in one session run, each min-max
+    normalised to 0–255 on its own."""
+    tensor = np.ascontiguousarray(np.stack(tensors))
+    predictions = session.run(None, {session.get_inputs()[0].name: tensor})[0][:, 0]
+    masks = []
+    for prediction in predictions:
+        low, high = float(prediction.min()), float(prediction.max())
+        scaled = (prediction - low) / max(high - low, 1e-6)
+        masks.append(Image.fromarray((scaled * 255 + 0.5).astype(np.uint8), mode="L"))
+    return masks
+
+
+def segmentation_from(
+    mask: Image.Image, size: tuple[int, int], model_size: tuple[int, int], *, refine: bool = True
+) -> Segmentation:
+    """A model's raw mask (`SegmentationModel.predict`) as the photo's mask: refined at
+    model scale, then upsampled to the photo's `size` once."""
+    if refine:
+        mask = refine_mask(mask)
+    if mask.size != size:
+        mask = mask.resize(size, Image.Resampling.BILINEAR)
+    return Segmentation(mask=mask, model_size=model_size)
 
 
 def segment(image: Image.Image, model: SegmentationModel, *, refine: bool = True) -> Segmentation:
     """Foreground mask of `image` at its own size."""
-    if model.name in _U2NET_FAMILY:
-        mask = _predict_u2net(model, _model_input(image))
-        if refine:
-            mask = refine_mask(mask)
-        return Segmentation(mask=mask.resize(image.size, Image.Resampling.BILINEAR), model_size=_U2NET_SIZE)
-    small = _working_copy(image, MODEL_WORKING_LONG_SIDE)
-    (mask,) = model.session.predict(small)[:1]
-    if refine:
-        mask = refine_mask(mask)
-    if mask.size != image.size:
-        mask = mask.resize(image.size, Image.Resampling.BILINEAR)
-    return Segmentation(mask=mask, model_size=small.size)
+    small = model_input(image, model)
+    (mask,) = model.predict([small])
+    return segmentation_from(mask, image.size, small.size, refine=refine)

@@ -3,12 +3,14 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from processing.batch_cli import ProfileRecipe, expand_inputs, process_files, write_report
+from processing.batch_cli import FileReport, ProfileRecipe, expand_inputs, process_files, write_report
+from processing.pipelined import PipelineOptions, process_files_pipelined
 
 
 def load_recipes(slugs: list[str]) -> tuple[ProfileRecipe, ...]:
@@ -46,8 +48,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=min(os.cpu_count() or 1, 4),
-            help="Processes to use (default: one per core, at most 4).",
+            default=None,
+            help="Processes to use (default: one per core, at most 4; with --batch-size, 1).",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=0,
+            help="Pipelined: the model given N photos per session run, decoding and finishing "
+            "in threads, in each of --workers processes (processing/pipelined.py). Built for a "
+            "GPU; on a CPU plain --workers is as fast or faster (README, Throughput).",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=0,
+            help="With --batch-size: threads in each process that prepare photos, and as many "
+            "that finish them (default: the cores shared among the processes).",
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
         parser.add_argument(
@@ -63,26 +80,34 @@ class Command(BaseCommand):
         paths,
         out: Path,
         save_masks: bool,
-        workers: int,
+        workers: int | None,
+        batch_size: int,
+        threads: int,
         no_progress: bool,
         profiles: str,
         **options,
     ):
+        if batch_size < 0 or threads < 0:
+            raise CommandError("--batch-size and --threads must be at least 1")
+        if workers is None:
+            workers = 1 if batch_size else min(os.cpu_count() or 1, 4)
         if workers < 1:
             raise CommandError("--workers must be at least 1")
+        threads = threads or max(1, (os.cpu_count() or 1) // workers)
         recipes = load_recipes([s.strip() for s in profiles.split(",") if s.strip()])
         inputs = expand_inputs(paths)
         if not inputs:
             raise CommandError("no images found in the given paths")
         reports = []
-        stream = process_files(
-            inputs,
-            out,
-            save_masks=save_masks,
-            workers=workers,
-            thresholds=dict(settings.LIGHTBOX_QUALITY_THRESHOLDS),
-            recipes=recipes,
-        )
+        thresholds = dict(settings.LIGHTBOX_QUALITY_THRESHOLDS)
+        stream: Iterable[FileReport]
+        if batch_size:
+            pipeline = PipelineOptions(batch_size, threads, save_masks, thresholds, recipes)
+            stream = process_files_pipelined(inputs, out, pipeline, workers=workers)
+        else:
+            stream = process_files(
+                inputs, out, save_masks=save_masks, workers=workers, thresholds=thresholds, recipes=recipes
+            )
         show_bar = not no_progress and sys.stderr.isatty()
         if show_bar:
             from tqdm import tqdm
