@@ -489,16 +489,19 @@ def main() -> None:
 
         return fetch
 
+    from insights import daycache
     from insights.daycache import roll_up
 
     def forget_everything() -> None:
         DashboardDay.objects.all().delete()
+        daycache.forget_decoded()
         connection.close()
 
     def forget_recent_days() -> None:
         # What a day of reviewing leaves: each decision drops its version's scored day (for every
         # filter), and the bench's flagged versions are from the last three days.
         DashboardDay.objects.filter(day__gte=today - timedelta(days=3)).delete()
+        daycache.forget_decoded()  # a fresh web worker has decoded no stored day yet
         connection.close()  # and a new database connection, as a fresh web worker has
 
     forget_everything()

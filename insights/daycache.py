@@ -23,6 +23,8 @@ moved to another upload batch.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -188,6 +190,9 @@ class StoredHours(Mapping[date, dict[datetime, int]]):
             }
         return self._read[day]
 
+    def __contains__(self, day: object) -> bool:
+        return day in self._known
+
     def __iter__(self) -> Iterator[date]:
         return iter(sorted(self._known))
 
@@ -229,21 +234,58 @@ def _stored(
         # Spans of days rather than lists: a year of dates as parameters cost more than the read.
         .filter(_within(days, hour__isnull=True) | _within({d for d, _ in wanted_hours}, hour__isnull=False))
         .filter(CURRENT_FORM)
-        .values_list("day", "hour", "filters_key", "payload")
+        .values_list("pk", "computed_at", "day", "hour", "filters_key")
     )
-    for day, hour, row_key, payload in rows:
-        if hour is None and day not in days:
-            continue
+    decoded = _decoded_figures([(pk, at) for pk, at, *_ in rows])
+    for pk, computed_at, day, hour, row_key in rows:
+        figures = decoded.get((pk, computed_at))
+        if figures is None or (hour is None and day not in days):
+            continue  # recomputed or deleted since the first read (its newer self is in `decoded`)
         if hour is not None:
             if row_key == key and (day, hour) in wanted_hours:
-                found_hours[wanted_hours[(day, hour)]] = kpis.DayFigures.from_json(payload)
+                found_hours[wanted_hours[(day, hour)]] = figures
         elif row_key == key:
-            found[day] = kpis.DayFigures.from_json(payload)
+            found[day] = figures
         else:
-            marked[day] = kpis.DayFigures(effort=kpis.DayFigures.from_json(payload).effort)
+            marked[day] = kpis.DayFigures(effort=figures.effort)
     # A marked day without the value's row: the value had nothing that day (but the effort,
     # over all products, the marker holds).
     return marked | found, found_hours
+
+
+# A stored row is never changed in place: recomputing a day writes a new computed_at with its
+# payload. So a process keeps the figures it decoded, by (row, computed_at), and a repeated page
+# reads and decodes only the rows it has not seen (the JSON of a year of days is most of a
+# stored range's cost). Treat them as read-only: every page shares them.
+DECODED_KEPT = 8192
+_decoded: OrderedDict[tuple[int, datetime], kpis.DayFigures] = OrderedDict()
+_decoded_lock = threading.Lock()
+
+
+def _decoded_figures(rows: list[tuple[int, datetime]]) -> dict[tuple[int, datetime], kpis.DayFigures]:
+    """The figures of these stored rows, (pk, computed_at): kept ones, and the rest read now."""
+    with _decoded_lock:
+        kept = {row: _decoded[row] for row in rows if row in _decoded}
+        for row in kept:
+            _decoded.move_to_end(row)
+    missing = [pk for pk, at in rows if (pk, at) not in kept]
+    read = {
+        (pk, at): kpis.DayFigures.from_json(payload)
+        for pk, at, payload in DashboardDay.objects.filter(pk__in=missing).values_list(
+            "pk", "computed_at", "payload"
+        )
+    }
+    with _decoded_lock:
+        _decoded.update(read)
+        while len(_decoded) > DECODED_KEPT:
+            _decoded.popitem(last=False)
+    return kept | read
+
+
+def forget_decoded() -> None:
+    """Drop the process's decoded figures (what a fresh web worker starts with)."""
+    with _decoded_lock:
+        _decoded.clear()
 
 
 def _within(days: set[date], **lookups: object) -> Q:

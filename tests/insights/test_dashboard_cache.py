@@ -276,3 +276,19 @@ def test_blocked_channels_count_the_same_from_cached_days_and_deleting_one_forge
     after = cached(*WHOLE, kpis.NO_FILTERS)["compliance"]
     assert next(row for row in after if row.profile == first.slug).blocked == 0
     assert after == live(*WHOLE, kpis.NO_FILTERS)["compliance"]
+
+
+def test_a_process_decodes_a_stored_day_once_and_reads_it_again_once_it_is_recomputed(history, prices):
+    daycache.forget_decoded()
+    first = cached(*WHOLE, kpis.NO_FILTERS)  # computed and stored
+    assert cached(*WHOLE, kpis.NO_FILTERS) == first  # read from storage and decoded
+    with CaptureQueriesContext(connection) as again:
+        assert cached(*WHOLE, kpis.NO_FILTERS) == first
+    # Not read again: the days are looked up by id and computed_at only.
+    assert not any('"payload" FROM' in query["sql"] for query in again.captured_queries)
+
+    # The same rows recomputed (as the roll-up refreshes them): a new computed_at, a new payload.
+    changed = kpis.DayFigures(hourly={str(int(at().timestamp())): 999}).as_json()
+    DashboardDay.objects.update(payload=changed, computed_at=timezone.now())
+
+    assert cached(*WHOLE, kpis.NO_FILTERS)["hourly"] != first["hourly"]
