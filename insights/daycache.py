@@ -184,10 +184,7 @@ class StoredHours(Mapping[date, dict[datetime, int]]):
             raise KeyError(day)
         if day not in self._read:
             hours = self._days.filter(day=day).values_list(KeyTransform("cost_hourly", "payload"), flat=True)
-            tz = timezone.get_current_timezone()
-            self._read[day] = {
-                datetime.fromtimestamp(int(at), tz): int(n) for at, (n, _) in (hours.first() or {}).items()
-            }
+            self._read[day] = {hour: n for hour, (n, _) in kpis.EpochHours(hours.first() or {}).items()}
         return self._read[day]
 
     def __contains__(self, day: object) -> bool:
